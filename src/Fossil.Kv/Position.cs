@@ -1,0 +1,51 @@
+using System.Globalization;
+
+namespace Fossil.Kv;
+
+/// <summary>
+/// An event's global position: the etcd revision that committed it and its index within that
+/// transaction. Positions totally order all events in commit order, across segments and partitions.
+/// The string form is fixed-width (<c>00000000000000012345-0007</c>), so ordinal string comparison is
+/// commit order.
+/// </summary>
+public readonly record struct Position(long Revision, int Index) : IComparable<Position>
+{
+    /// <summary>Events of one transaction are indexed below this; segment positions embed it.</summary>
+    public const int IndexLimit = 4096;
+
+    public static Position Start { get; } = new(0, 0);
+
+    public int CompareTo(Position other)
+    {
+        var byRevision = Revision.CompareTo(other.Revision);
+        return byRevision != 0 ? byRevision : Index.CompareTo(other.Index);
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Revision:D20}-{Index:D4}");
+
+    /// <summary>Accepts the canonical form, or a bare revision (meaning index 0 of that revision).</summary>
+    public static bool TryParse(string? text, out Position position)
+    {
+        position = default;
+        if (string.IsNullOrEmpty(text)) return false;
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        var revisionText = dash < 0 ? text.AsSpan() : text.AsSpan(0, dash);
+        if (!long.TryParse(revisionText, NumberStyles.None, CultureInfo.InvariantCulture, out var revision)) return false;
+        var index = 0;
+        if (dash >= 0 && (!int.TryParse(text.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out index) || index >= IndexLimit))
+            return false;
+        position = new Position(revision, index);
+        return true;
+    }
+
+    public static Position Parse(string text) =>
+        TryParse(text, out var position) ? position : throw new FormatException($"'{text}' is not a position (expected e.g. 00000000000000012345-0007).");
+
+    public static bool operator <(Position left, Position right) => left.CompareTo(right) < 0;
+
+    public static bool operator >(Position left, Position right) => left.CompareTo(right) > 0;
+
+    public static bool operator <=(Position left, Position right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >=(Position left, Position right) => left.CompareTo(right) >= 0;
+}

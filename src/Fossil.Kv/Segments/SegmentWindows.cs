@@ -1,0 +1,13 @@
+namespace Fossil.Kv.Segments;
+
+/// <summary>Time windows aligned to the Unix epoch in UTC, so a 1-day window starts at midnight UTC.</summary>
+public static class SegmentWindows
+{
+    public static DateTime StartOf(DateTime utc, TimeSpan duration)
+    {
+        if (duration <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(duration), duration, "A window must be longer than zero.");
+        var sinceEpoch = utc.ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks;
+        var aligned = sinceEpoch - (((sinceEpoch % duration.Ticks) + duration.Ticks) % duration.Ticks);
+        return new DateTime(DateTime.UnixEpoch.Ticks + aligned, DateTimeKind.Utc);
+    }
+}
