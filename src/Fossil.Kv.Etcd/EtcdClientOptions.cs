@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Logging;
+
+namespace Fossil.Kv.Etcd;
+
+/// <summary>Settings of an <see cref="EtcdClient"/>. Defaults suit a local or LAN etcd.</summary>
+public sealed class EtcdClientOptions
+{
+    /// <summary>Client URLs of the members, e.g. <c>http://127.0.0.1:2379</c> (a bare host:port means http).</summary>
+    public IList<string> Endpoints { get; set; } = ["http://127.0.0.1:2379"];
+
+    /// <summary>etcd user; when set the client authenticates and sends the token with every call.</summary>
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>PEM file of the CA that signed the members' certificates (https endpoints). Null: the system trust store.</summary>
+    public string? CaCertificateFile { get; set; }
+
+    /// <summary>PEM client certificate and key for etcd's <c>--client-cert-auth</c>.</summary>
+    public string? ClientCertificateFile { get; set; }
+
+    public string? ClientKeyFile { get; set; }
+
+    /// <summary>How long to wait for a TCP (and TLS) connection to a member.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Deadline of one attempt of a unary call (sent as grpc-timeout and enforced locally).</summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Deadline of a Defragment call, which blocks the member while it rewrites its database.</summary>
+    public TimeSpan DefragmentTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    public EtcdRetryOptions Retry { get; set; } = new();
+
+    /// <summary>Largest request message the client sends; bigger requests fail before sending.</summary>
+    public int MaxSendMessageSize { get; set; } = 2 * 1024 * 1024;
+
+    /// <summary>Largest response message the client accepts.</summary>
+    public int MaxReceiveMessageSize { get; set; } = 256 * 1024 * 1024;
+
+    /// <summary>HTTP/2 keep-alive ping period while a call is open. etcd refuses pings more often than every 5 s.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A member that does not answer a keep-alive ping within this time is treated as gone.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a member that failed is avoided before it is tried again.</summary>
+    public TimeSpan EndpointDownTime { get; set; } = TimeSpan.FromSeconds(2);
+
+    public ILogger? Logger { get; set; }
+}
+
+/// <summary>Jittered exponential retries (Polly) for calls that are safe to retry.</summary>
+public sealed class EtcdRetryOptions
+{
+    /// <summary>Retries after the first attempt.</summary>
+    public int MaxRetries { get; set; } = 6;
+
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>No retry starts after this long since the first attempt: an unreachable etcd fails within seconds.</summary>
+    public TimeSpan MaxRetryDuration { get; set; } = TimeSpan.FromSeconds(5);
+}
