@@ -1,0 +1,140 @@
+using Etcdserverpb;
+using Fossil.Kv.Etcd;
+using Fossil.Kv.Keyspace;
+using Fossil.Kv.Records;
+using Fossil.Kv.Segments;
+using Fossil.Kv.Streams;
+
+namespace Fossil.Kv.Appends;
+
+/// <summary>
+/// Runs an <see cref="AppendTransaction"/> and settles every unit in it: committed, retried, rerouted,
+/// resolved as a repeat or a conflict, or failed with a typed error. A Txn whose outcome etcd could not
+/// report is settled by a fence first (ADR 0005), so nothing is ever written twice.
+/// </summary>
+internal static class AppendExecutor
+{
+    private const int MaxFenceAttempts = 20;
+
+    // retry takes units to send again in a later transaction.
+    public static async Task ExecuteAsync(
+        StoreContext context, SegmentCatalog catalog, AppendTransaction txn, Action<AppendUnit> retry, CancellationToken cancellationToken)
+    {
+        TxnResponse response;
+        try
+        {
+            response = await context.Etcd.TxnAsync(txn.Request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EtcdRequestTooLargeException) when (txn.Units.Count > 1)
+        {
+            // Our size estimate was short: send each unit on its own.
+            foreach (var unit in txn.Units)
+            {
+                unit.SendAlone = true;
+                retry(unit);
+            }
+            return;
+        }
+        catch (EtcdException e) when (e.MayHaveBeenApplied || e is EtcdUnknownOutcomeException)
+        {
+            Log.UnknownOutcome(context.Logger, txn.SegmentNames, e);
+            var committedAt = await FindOutcomeAsync(context, txn, cancellationToken).ConfigureAwait(false);
+            if (committedAt is { } revision)
+            {
+                Complete(txn, revision);
+            }
+            else if (e is EtcdNoSpaceException)
+            {
+                foreach (var unit in txn.Units) unit.Completion.TrySetException(AppendErrors.Translate(e));
+            }
+            else
+            {
+                foreach (var unit in txn.Units) retry(unit);
+            }
+            return;
+        }
+
+        if (response.Succeeded)
+        {
+            Complete(txn, response.Header.Revision);
+            return;
+        }
+        await SettleFailureAsync(context, catalog, txn, response, retry, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void Complete(AppendTransaction txn, long revision)
+    {
+        foreach (var (unit, results) in txn.Committed(revision)) unit.Completion.TrySetResult(results);
+    }
+
+    private static async Task SettleFailureAsync(
+        StoreContext context, SegmentCatalog catalog, AppendTransaction txn, TxnResponse response, Action<AppendUnit> retry, CancellationToken cancellationToken)
+    {
+        var report = txn.Failed(response);
+        if (report.Window is { } window) catalog.Observe(window);
+        if (report.SegmentsMoved)
+        {
+            foreach (var unit in txn.Units) unit.Completion.TrySetException(new RerouteException());
+            return;
+        }
+        var retried = 0;
+        foreach (var unit in txn.Units)
+        {
+            var satisfied = true;
+            foreach (var (plan, tip) in report.Parts.Where(p => p.Plan.Unit == unit))
+            {
+                var fresh = tip ?? await StreamTipLoader.LoadAsync(context, plan.Part.Stream, cancellationToken).ConfigureAwait(false);
+                context.Tips.Put(plan.Part.Stream, fresh);
+                satisfied &= plan.Part.Expected.IsSatisfiedBy(fresh.LastVersion);
+            }
+            if (satisfied || await AppendResolution.ResolveAsync(context, unit, cancellationToken).ConfigureAwait(false))
+            {
+                retry(unit);
+                retried++;
+            }
+        }
+        Log.TxnConflict(context.Logger, txn.SegmentNames, retried);
+    }
+
+    /// <summary>
+    /// The commit revision of a Txn whose outcome is unknown, or null when it did not and never will commit.
+    /// A fence bumps the segment records the Txn compared: if the fence commits, the Txn's compares can
+    /// no longer hold; if it loses, the Txn's own batch key shows whether it was the one that won.
+    /// </summary>
+    private static async Task<long?> FindOutcomeAsync(StoreContext context, AppendTransaction txn, CancellationToken cancellationToken)
+    {
+        var probe = txn.ProbeBatch ?? throw new InvalidOperationException("An append transaction wrote no batch.");
+        var records = txn.Records.ToArray();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var fence = new TxnRequest();
+                foreach (var record in records)
+                {
+                    var key = context.Keys.Segment(record.Record.Id);
+                    fence.Compare.Add(Ops.ModRevisionIs(key, record.ModRevision));
+                    fence.Success.Add(Ops.Put(key, record.Record.ToJsonBytes()));
+                }
+                fence.Failure.Add(Ops.Get(probe.Key));
+                var response = await context.Etcd.TxnAsync(fence, cancellationToken).ConfigureAwait(false);
+                if (response.Succeeded) return null;
+                return CommittedRevision(txn, response.Responses[0].ResponseRange.Kvs);
+            }
+            catch (EtcdNoSpaceException)
+            {
+                // No write can land now, the fence included; a NOSPACE Txn was applied or not by the time etcd answered.
+                var read = await context.Etcd.GetAsync(Ops.Bytes(probe.Key), cancellationToken).ConfigureAwait(false);
+                return CommittedRevision(txn, read.Kvs);
+            }
+            catch (EtcdException e) when (e.MayHaveBeenApplied || e is EtcdUnknownOutcomeException || e is EtcdUnavailableException or EtcdNoLeaderException)
+            {
+                if (attempt >= MaxFenceAttempts) throw;
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * attempt, 1000)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static long? CommittedRevision(AppendTransaction txn, Google.Protobuf.Collections.RepeatedField<Mvccpb.KeyValue> kvs) =>
+        kvs.Count > 0 && Batch.Parser.ParseFrom(kvs[0].Value).BatchId == txn.BatchId ? kvs[0].ModRevision : null;
+}

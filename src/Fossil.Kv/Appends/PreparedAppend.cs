@@ -1,0 +1,123 @@
+using System.Text;
+using System.Text.Json;
+using Fossil.Kv.Keyspace;
+using Fossil.Kv.Records;
+using Google.Protobuf;
+
+namespace Fossil.Kv.Appends;
+
+/// <summary>
+/// One stream's append, validated and encoded once before it meets etcd. Versions, indexes and the
+/// timestamp are filled in when a transaction is built, since they depend on the stream's state then.
+/// </summary>
+internal sealed class PreparedAppend
+{
+    /// <summary>Bytes a record grows by when version, index and timestamp are set.</summary>
+    private const int AssignedFieldsBytes = 3 * 11;
+
+    private PreparedAppend(string stream, StreamState expected, EventRecord[] events, long encodedBytes)
+    {
+        Stream = stream;
+        Expected = expected;
+        Events = events;
+        EncodedBytes = encodedBytes;
+    }
+
+    public string Stream { get; }
+
+    public StreamState Expected { get; }
+
+    public EventRecord[] Events { get; }
+
+    /// <summary>The append's size once in a batch, plus its entry's event ids.</summary>
+    public long EncodedBytes { get; }
+
+    /// <summary>Dimension of the vectors this append carries, 0 when none.</summary>
+    public int VectorDimension => Events.FirstOrDefault(e => e.Vector.Count > 0)?.Vector.Count ?? 0;
+
+    /// <summary>Validates an append against the contract (SPEC §2, §6); throws naming the first problem.</summary>
+    public static PreparedAppend Create(string stream, StreamState expected, IReadOnlyList<EventData> events, int vectorDimension)
+    {
+        StreamName.EnsureValid(stream);
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0) throw new InvalidRequestException($"An append to '{stream}' must carry at least one event.");
+        if (events.Count > AppendLimits.MaxEventsPerAppend)
+            throw new AppendTooLargeException(
+                $"An append carries at most {AppendLimits.MaxEventsPerAppend} events; this one to '{stream}' has {events.Count}.",
+                AppendLimits.MaxEventsPerAppend);
+
+        var records = new EventRecord[events.Count];
+        var ids = new HashSet<Guid>();
+        long bytes = 0;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i] ?? throw new InvalidRequestException($"Event {i} of the append to '{stream}' is null.");
+            if (!ids.Add(e.Id)) throw new InvalidRequestException($"Event id {e.Id} appears twice in the append to '{stream}'.");
+            records[i] = ToRecord(stream, i, e, ref vectorDimension);
+            bytes += records[i].CalculateSize() + AssignedFieldsBytes + 16;
+        }
+        if (bytes > AppendLimits.MaxAppendBytes)
+            throw new AppendTooLargeException(
+                $"The append to '{stream}' encodes to {bytes} bytes; one append must fit one etcd request, at most {AppendLimits.MaxAppendBytes} bytes of events.",
+                AppendLimits.MaxAppendBytes);
+        return new PreparedAppend(stream, expected, records, bytes);
+    }
+
+    private static EventRecord ToRecord(string stream, int index, EventData e, ref int vectorDimension)
+    {
+        var where = $"Event {index} of the append to '{stream}'";
+        if (string.IsNullOrWhiteSpace(e.Type)) throw new InvalidRequestException($"{where} has no type.");
+        if (e.Type.Length > AppendLimits.MaxTypeLength) throw new InvalidRequestException($"{where} has a type longer than {AppendLimits.MaxTypeLength} characters.");
+        if (e.Type.Any(char.IsControl)) throw new InvalidRequestException($"{where} has control characters in its type.");
+        if (e.ContentType is not (EventData.JsonContentType or EventData.BinaryContentType))
+            throw new InvalidRequestException($"{where} has content type '{e.ContentType}'; use {EventData.JsonContentType} or {EventData.BinaryContentType}.");
+        if (!e.Metadata.IsEmpty) EnsureJsonObject(e.Metadata.Span, where);
+
+        var record = new EventRecord
+        {
+            Id = UnsafeByteOperations.UnsafeWrap(e.Id.ToByteArray(bigEndian: true)),
+            Stream = stream,
+            Type = e.Type,
+            Data = UnsafeByteOperations.UnsafeWrap(e.Data),
+            DataIsJson = e.IsJson,
+            Metadata = UnsafeByteOperations.UnsafeWrap(e.Metadata),
+        };
+        if (e.Vector is { } vector)
+        {
+            if (vector.Length == 0) throw new InvalidRequestException($"{where} has an empty vector.");
+            if (vectorDimension != 0 && vector.Length != vectorDimension)
+                throw new InvalidRequestException($"{where} has a vector of dimension {vector.Length}; this store's vector.dimension is {vectorDimension}.");
+            for (var d = 0; d < vector.Length; d++)
+                if (!float.IsFinite(vector[d])) throw new InvalidRequestException($"{where} has a non-finite vector value ({vector[d]}) at index {d}.");
+            vectorDimension = vector.Length;
+            record.Vector.AddRange(vector);
+        }
+        if (e.Entities is { } entities)
+        {
+            if (entities.Count > AppendLimits.MaxEntitiesPerEvent) throw new InvalidRequestException($"{where} names more than {AppendLimits.MaxEntitiesPerEvent} entities.");
+            foreach (var entity in entities)
+            {
+                if (string.IsNullOrEmpty(entity) || entity.Any(char.IsControl) || Encoding.UTF8.GetByteCount(entity) > AppendLimits.MaxEntityBytes)
+                    throw new InvalidRequestException($"{where} has an invalid entity name: entities are 1–{AppendLimits.MaxEntityBytes} bytes of UTF-8 without control characters.");
+                if (!record.Entities.Contains(entity)) record.Entities.Add(entity);
+            }
+        }
+        return record;
+    }
+
+    private static void EnsureJsonObject(ReadOnlySpan<byte> json, string where)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject || !reader.TrySkip() || reader.Read())
+                throw new InvalidRequestException($"{where} has metadata that is not a JSON object.");
+        }
+        catch (JsonException)
+        {
+            throw new InvalidRequestException($"{where} has metadata that is not valid JSON.");
+        }
+    }
+
+    public IEnumerable<Guid> EventIds => Events.Select(e => new Guid(e.Id.Span, bigEndian: true));
+}

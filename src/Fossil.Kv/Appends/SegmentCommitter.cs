@@ -1,0 +1,133 @@
+using System.Threading.Channels;
+using Fossil.Kv.Segments;
+
+namespace Fossil.Kv.Appends;
+
+/// <summary>
+/// Group commit for one segment: appends that arrive while a transaction is in flight share the next
+/// one. An idle committer sends at once, so a lone appender never waits for company. One transaction
+/// is in flight per segment, since two would race for the segment record's compare-and-swap.
+/// </summary>
+internal sealed partial class SegmentCommitter : IAsyncDisposable
+{
+    /// <summary>After this many lost compares in a row a unit fails as unavailable rather than spinning.</summary>
+    private const int MaxAttempts = 64;
+
+    private readonly StoreContext _context;
+    private readonly SegmentCatalog _catalog;
+    private readonly Channel<AppendUnit> _queue = Channel.CreateUnbounded<AppendUnit>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Queue<AppendUnit> _carried = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private SegmentView? _record;
+
+    public SegmentCommitter(StoreContext context, SegmentCatalog catalog, SegmentId segment)
+    {
+        _context = context;
+        _catalog = catalog;
+        Segment = segment;
+        _loop = Task.Run(RunAsync);
+    }
+
+    public SegmentId Segment { get; }
+
+    /// <summary>Held while a transaction into this segment is in flight; a multi-segment append takes the slots of all its segments.</summary>
+    public SemaphoreSlim TxnSlot { get; } = new(1, 1);
+
+    /// <summary>Last known record and its mod revision; shared with multi-segment appends that hold <see cref="TxnSlot"/>.</summary>
+    public SegmentView? Record
+    {
+        get => _record;
+        set => _record = value;
+    }
+
+    public void Enqueue(AppendUnit unit)
+    {
+        if (!_queue.Writer.TryWrite(unit)) unit.Completion.TrySetException(new RerouteException());
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        while (true)
+        {
+            try
+            {
+                if (_carried.Count == 0 && !await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false)) break;
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            var batch = TakeBatch(reader);
+            await TxnSlot.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await CommitAsync(batch, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                foreach (var unit in batch) unit.Completion.TrySetException(AppendErrors.Translate(e));
+            }
+            finally
+            {
+                TxnSlot.Release();
+            }
+        }
+        while (reader.TryRead(out var left)) left.Completion.TrySetException(new RerouteException());
+        foreach (var left in _carried) left.Completion.TrySetException(new RerouteException());
+    }
+
+    /// <summary>Units carried over from the last transaction first, then queued ones, while they fit one Txn.</summary>
+    private List<AppendUnit> TakeBatch(ChannelReader<AppendUnit> reader)
+    {
+        var batch = new List<AppendUnit>();
+        int parts = 0, events = 0;
+        long bytes = 0;
+        while (true)
+        {
+            AppendUnit? next;
+            if (_carried.Count > 0) next = _carried.Peek();
+            else if (reader.TryPeek(out var queued)) next = queued;
+            else break;
+
+            if (next.SendAlone && batch.Count > 0) break;
+            var fits = !next.SendAlone && parts + next.Parts.Count <= AppendLimits.MaxAppendsPerTxn
+                && events + next.EventCount <= AppendLimits.MaxEventsPerTxn
+                && bytes + next.EncodedBytes <= AppendLimits.MaxAppendBytes;
+            if (!fits && batch.Count > 0) break;
+
+            if (_carried.Count > 0) _carried.Dequeue();
+            else reader.TryRead(out _);
+            batch.Add(next);
+            parts += next.Parts.Count;
+            events += next.EventCount;
+            bytes += next.EncodedBytes;
+            if (next.SendAlone) break;
+        }
+        return batch;
+    }
+
+    private void Retry(AppendUnit unit)
+    {
+        if (++unit.Attempts >= MaxAttempts)
+        {
+            unit.Completion.TrySetException(new StoreUnavailableException(
+                $"The append into segment {Segment} lost {MaxAttempts} compare-and-swap races in a row; retry it with the same event ids.",
+                TimeSpan.FromSeconds(1)));
+            return;
+        }
+        _carried.Enqueue(unit);
+    }
+
+    /// <summary>Stops taking appends, lets queued ones finish (a few seconds at most), then stops.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        if (await Task.WhenAny(_loop, Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false) != _loop)
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stopping.Dispose();
+        TxnSlot.Dispose();
+    }
+}

@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Fossil.Kv.Configuration;
+
+/// <summary>
+/// Store-wide settings, kept in <c>/meta/config</c> as a flat JSON object whose keys are the seed's
+/// setting names (<c>segment.duration</c>, ...). A node seeds them from its configuration when absent
+/// and otherwise follows <c>/meta</c>. Changes to the segment settings take effect at the next window.
+/// </summary>
+public sealed record StoreSettings
+{
+    public const int MaxPartitions = 60;
+
+    public TimeSpan SegmentDuration { get; init; } = TimeSpan.FromDays(1);
+
+    public int SegmentPartitions { get; init; } = 4;
+
+    public TimeSpan SegmentRetention { get; init; } = TimeSpan.FromDays(30);
+
+    public long SegmentMaxSize { get; init; } = 10L << 30;
+
+    /// <summary>Dimension of every event vector; 0 until the first vector (or an operator) fixes it.</summary>
+    public int VectorDimension { get; init; }
+
+    /// <summary><c>cosine</c>, <c>l2</c> or <c>ip</c>.</summary>
+    public string VectorMetric { get; init; } = "cosine";
+
+    public int HnswM { get; init; } = 16;
+
+    public int HnswEfConstruction { get; init; } = 200;
+
+    public int HnswEfSearch { get; init; } = 100;
+
+    /// <summary>The setting names, in display order.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        "segment.duration", "segment.partitions", "segment.retention", "segment.max_size",
+        "vector.dimension", "vector.metric", "hnsw.m", "hnsw.ef_construction", "hnsw.ef_search",
+    ];
+
+    public IReadOnlyList<KeyValuePair<string, string>> ToPairs() =>
+    [
+        new("segment.duration", SettingValues.FormatDuration(SegmentDuration)),
+        new("segment.partitions", Invariant(SegmentPartitions)),
+        new("segment.retention", SettingValues.FormatDuration(SegmentRetention)),
+        new("segment.max_size", SettingValues.FormatSize(SegmentMaxSize)),
+        new("vector.dimension", Invariant(VectorDimension)),
+        new("vector.metric", VectorMetric),
+        new("hnsw.m", Invariant(HnswM)),
+        new("hnsw.ef_construction", Invariant(HnswEfConstruction)),
+        new("hnsw.ef_search", Invariant(HnswEfSearch)),
+    ];
+
+    public string Get(string name) =>
+        ToPairs().FirstOrDefault(p => p.Key == name).Value ?? throw UnknownSetting(name);
+
+    /// <summary>A copy with one setting changed; throws <see cref="InvalidSettingException"/> naming the problem.</summary>
+    public StoreSettings With(string name, string value) => name switch
+    {
+        "segment.duration" => this with { SegmentDuration = ParseWindow(value) },
+        "segment.partitions" => this with { SegmentPartitions = ParseInt(name, value, 1, MaxPartitions) },
+        "segment.retention" => this with { SegmentRetention = ParseDuration(name, value, TimeSpan.FromSeconds(1)) },
+        "segment.max_size" => this with { SegmentMaxSize = ParseSize(name, value, 1L << 20) },
+        "vector.dimension" => this with { VectorDimension = ParseInt(name, value, 0, 65_536) },
+        "vector.metric" => this with { VectorMetric = ParseMetric(value) },
+        "hnsw.m" => this with { HnswM = ParseInt(name, value, 2, 128) },
+        "hnsw.ef_construction" => this with { HnswEfConstruction = ParseInt(name, value, 1, 10_000) },
+        "hnsw.ef_search" => this with { HnswEfSearch = ParseInt(name, value, 1, 10_000) },
+        _ => throw UnknownSetting(name),
+    };
+
+    /// <summary>Applies every setting in a JSON object (values as strings or numbers); all or nothing.</summary>
+    public StoreSettings WithJson(JsonObject changes)
+    {
+        var result = this;
+        foreach (var (name, node) in changes)
+        {
+            var value = node switch
+            {
+                JsonValue v when v.TryGetValue<string>(out var s) => s,
+                JsonValue v when v.TryGetValue<JsonElement>(out var e) && e.ValueKind == JsonValueKind.Number => e.GetRawText(),
+                _ => throw new InvalidSettingException(name, $"'{name}' must be a string or a number"),
+            };
+            result = result.With(name, value);
+        }
+        return result;
+    }
+
+    public byte[] ToJsonBytes()
+    {
+        var json = new JsonObject();
+        foreach (var (name, value) in ToPairs())
+            json[name] = long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? JsonValue.Create(number) : JsonValue.Create(value);
+        return JsonSerializer.SerializeToUtf8Bytes(json, FossilJson.Indented);
+    }
+
+    /// <summary>Reads <c>/meta/config</c>; settings missing from it keep their defaults, unknown ones are ignored.</summary>
+    public static StoreSettings FromJsonBytes(ReadOnlySpan<byte> json)
+    {
+        if (JsonNode.Parse(json) is not JsonObject obj) throw new InvalidSettingException("/meta/config", "/meta/config is not a JSON object");
+        var known = new JsonObject();
+        foreach (var (name, node) in obj)
+            if (Names.Contains(name)) known[name] = node?.DeepClone();
+        return new StoreSettings().WithJson(known);
+    }
+
+    private static TimeSpan ParseWindow(string value)
+    {
+        var duration = ParseDuration("segment.duration", value, TimeSpan.FromSeconds(1));
+        if (duration.Ticks % TimeSpan.TicksPerSecond != 0)
+            throw new InvalidSettingException("segment.duration", $"segment.duration must be a whole number of seconds (got '{value}')");
+        return duration;
+    }
+
+    private static TimeSpan ParseDuration(string name, string value, TimeSpan minimum)
+    {
+        if (!SettingValues.TryParseDuration(value, out var duration))
+            throw new InvalidSettingException(name, $"{name} must be a duration like 500ms, 5s, 10m, 1h or 1d (got '{value}')");
+        if (duration < minimum)
+            throw new InvalidSettingException(name, $"{name} must be at least {SettingValues.FormatDuration(minimum)} (got '{value}')");
+        return duration;
+    }
+
+    private static long ParseSize(string name, string value, long minimum)
+    {
+        if (!SettingValues.TryParseSize(value, out var size))
+            throw new InvalidSettingException(name, $"{name} must be a size like 64MB or 10GB (got '{value}')");
+        if (size < minimum)
+            throw new InvalidSettingException(name, $"{name} must be at least {SettingValues.FormatSize(minimum)} (got '{value}')");
+        return size;
+    }
+
+    private static int ParseInt(string name, string value, int minimum, int maximum)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < minimum || number > maximum)
+            throw new InvalidSettingException(name, $"{name} must be a whole number from {minimum} to {maximum} (got '{value}')");
+        return number;
+    }
+
+    private static string ParseMetric(string value) => value switch
+    {
+        "cosine" or "l2" or "ip" => value,
+        _ => throw new InvalidSettingException("vector.metric", $"vector.metric must be cosine, l2 or ip (got '{value}')"),
+    };
+
+    private static InvalidSettingException UnknownSetting(string name) =>
+        new(name, $"unknown setting '{name}' (known: {string.Join(", ", Names)})");
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+public sealed class InvalidSettingException(string setting, string message) : InvalidRequestException(message)
+{
+    public string Setting { get; } = setting;
+}

@@ -1,0 +1,159 @@
+using Fossil.Kv.Appends;
+using Fossil.Kv.Segments;
+using Fossil.Kv.Streams;
+
+namespace Fossil.Kv;
+
+public sealed partial class EventStore
+{
+    /// <summary>A rotation reroutes an append; more reroutes than this in one call means something is wrong.</summary>
+    private const int MaxReroutes = 100;
+
+    /// <summary>
+    /// Appends events to a stream if its state matches <paramref name="expectedState"/>; all or nothing.
+    /// Re-sending an append whose events were already written (same ids) returns the original result
+    /// with <see cref="AppendResult.IsRepeat"/> set and writes nothing.
+    /// </summary>
+    /// <exception cref="WrongExpectedVersionException">The stream's version did not match.</exception>
+    /// <exception cref="InvalidRequestException">The stream name or an event is invalid.</exception>
+    /// <exception cref="AppendTooLargeException">The append can never fit one etcd request.</exception>
+    /// <exception cref="StoreUnavailableException">etcd cannot take it now; retry with the same event ids.</exception>
+    public async Task<AppendResult> AppendToStreamAsync(
+        string streamName, StreamState expectedState, IEnumerable<EventData> eventData, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(eventData);
+        var results = await AppendAsync([new StreamAppend(streamName, expectedState, eventData as IReadOnlyList<EventData> ?? [.. eventData])], cancellationToken)
+            .ConfigureAwait(false);
+        return results[0];
+    }
+
+    /// <summary>
+    /// Appends to several streams atomically: every stream's expectation must hold, and then all events
+    /// are written in one etcd transaction, or none are.
+    /// </summary>
+    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<StreamAppend> streams, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(streams);
+        if (streams.Count == 0) throw new InvalidRequestException("An append must name at least one stream.");
+        var duplicate = streams.GroupBy(s => s.Stream, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new InvalidRequestException($"Stream '{duplicate.Key}' appears more than once in one append.");
+
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+            var parts = streams.Select(s => PreparedAppend.Create(s.Stream, s.ExpectedState, s.Events, settings.VectorDimension)).ToArray();
+            if (parts.Sum(p => p.EncodedBytes) > AppendLimits.MaxAppendBytes)
+                throw new AppendTooLargeException(
+                    $"The append encodes to {parts.Sum(p => p.EncodedBytes)} bytes; one append must fit one etcd request, at most {AppendLimits.MaxAppendBytes} bytes of events.",
+                    AppendLimits.MaxAppendBytes);
+            if (parts.Sum(p => p.Events.Length) > AppendLimits.MaxEventsPerAppend)
+                throw new AppendTooLargeException($"An append carries at most {AppendLimits.MaxEventsPerAppend} events.", AppendLimits.MaxEventsPerAppend);
+            await EnsureVectorDimensionAsync(parts, settings, cancellationToken).ConfigureAwait(false);
+
+            foreach (var part in parts)
+            {
+                // "any" and "exists" need the stream's version: read it once, then the tip cache keeps it warm.
+                if (!part.Expected.IsExact && !part.Expected.IsNoStream && _context.Tips.Get(part.Stream) is null)
+                    await StreamTipLoader.LoadAsync(_context, part.Stream, cancellationToken).ConfigureAwait(false);
+            }
+
+            var unit = new AppendUnit(parts);
+            for (var reroutes = 0; ; reroutes++)
+            {
+                var window = await _catalog.GetCurrentWindowAsync(cancellationToken).ConfigureAwait(false);
+                var segments = parts.Select(p => window.SegmentFor(p.Stream)).Distinct().Order().ToArray();
+                var attempt = new AppendUnit(parts) { Attempts = unit.Attempts };
+                if (segments.Length == 1) CommitterFor(segments[0]).Enqueue(attempt);
+                else _ = CommitAcrossSegmentsAsync(window, segments, attempt, cancellationToken);
+                try
+                {
+                    return await attempt.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (RerouteException) when (reroutes < MaxReroutes)
+                {
+                    unit.Attempts = attempt.Attempts;
+                    RetireCommittersOutside(_catalog.CachedWindow);
+                }
+            }
+        }
+        catch (Exception e) when (e is not FossilException and not OperationCanceledException)
+        {
+            throw AppendErrors.Translate(e);
+        }
+    }
+
+    private SegmentCommitter CommitterFor(SegmentId segment) =>
+        _committers.GetOrAdd(segment, s => new SegmentCommitter(_context, _catalog, s));
+
+    /// <summary>Committers of segments that left the current window get no more work; stop them.</summary>
+    private void RetireCommittersOutside(WindowView? window)
+    {
+        if (window is null) return;
+        foreach (var (segment, committer) in _committers)
+        {
+            if (window.Contains(segment) || !_committers.TryRemove(segment, out _)) continue;
+            _ = committer.DisposeAsync().AsTask();
+        }
+    }
+
+    /// <summary>
+    /// An atomic append over streams in different segments: one Txn that holds the transaction slot of
+    /// every segment involved (taken in id order, so two such appends cannot deadlock).
+    /// </summary>
+    private async Task CommitAcrossSegmentsAsync(WindowView window, SegmentId[] segments, AppendUnit unit, CancellationToken cancellationToken)
+    {
+        var committers = segments.Select(CommitterFor).ToArray();
+        var held = 0;
+        try
+        {
+            foreach (var committer in committers)
+            {
+                await committer.TxnSlot.WaitAsync(cancellationToken).ConfigureAwait(false);
+                held++;
+            }
+            while (!unit.Completion.Task.IsCompleted)
+            {
+                var missing = committers.Where(c => c.Record is null).Select(c => c.Segment).ToArray();
+                foreach (var view in await _catalog.ReadSegmentsAsync(missing, cancellationToken).ConfigureAwait(false))
+                    committers.First(c => c.Segment == view.Record.Id).Record = view;
+                if (committers.Any(c => c.Record is not { Record.Status: SegmentStatus.Active }) || _catalog.CachedWindow is { } current && current.ModRevision != window.ModRevision)
+                {
+                    unit.Completion.TrySetException(new RerouteException());
+                    return;
+                }
+                var retry = false;
+                var txn = new AppendTransaction(_context, window, committers.Select(c => c.Record!), [unit]);
+                await AppendExecutor.ExecuteAsync(_context, _catalog, txn, u =>
+                {
+                    retry = true;
+                    u.Attempts++;
+                }, cancellationToken).ConfigureAwait(false);
+                foreach (var record in txn.Records) committers.First(c => c.Segment == record.Record.Id).Record = record;
+                if (retry && unit.Attempts > 64)
+                    unit.Completion.TrySetException(new StoreUnavailableException("The multi-stream append lost too many compare-and-swap races; retry it.", TimeSpan.FromSeconds(1)));
+            }
+        }
+        catch (Exception e)
+        {
+            unit.Completion.TrySetException(AppendErrors.Translate(e));
+        }
+        finally
+        {
+            for (var i = 0; i < held; i++) committers[i].TxnSlot.Release();
+        }
+    }
+
+    /// <summary>The first vector appended to a store fixes <c>vector.dimension</c> (compare-and-swap on <c>/meta/config</c>).</summary>
+    private async Task EnsureVectorDimensionAsync(PreparedAppend[] parts, Configuration.StoreSettings settings, CancellationToken cancellationToken)
+    {
+        var dimensions = parts.Select(p => p.VectorDimension).Where(d => d > 0).Distinct().ToArray();
+        if (dimensions.Length == 0) return;
+        if (dimensions.Length > 1)
+            throw new InvalidRequestException($"The append carries vectors of different dimensions ({string.Join(", ", dimensions)}).");
+        if (settings.VectorDimension != 0) return;
+        var fixedDimension = await _catalog.FixVectorDimensionAsync(dimensions[0], cancellationToken).ConfigureAwait(false);
+        if (fixedDimension != dimensions[0])
+            throw new InvalidRequestException($"The append carries vectors of dimension {dimensions[0]}; this store's vector.dimension is {fixedDimension}.");
+    }
+}

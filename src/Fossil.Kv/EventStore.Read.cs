@@ -1,0 +1,132 @@
+using System.Runtime.CompilerServices;
+using Etcdserverpb;
+using Fossil.Kv.Keyspace;
+using Fossil.Kv.Reads;
+using Fossil.Kv.Records;
+using Fossil.Kv.Segments;
+using Fossil.Kv.Streams;
+
+namespace Fossil.Kv;
+
+public enum Direction
+{
+    Forwards,
+    Backwards,
+}
+
+/// <summary>A stream's current version and the segments it has events in (oldest first).</summary>
+public sealed record StreamInfo(string Stream, long Version, IReadOnlyList<StreamSegmentRef> Segments);
+
+public sealed partial class EventStore
+{
+    private const int ReadPageSize = 256;
+
+    /// <summary>The stream's last version and its segments.</summary>
+    /// <exception cref="StreamNotFoundException">The stream has no events.</exception>
+    public async Task<StreamInfo> GetStreamAsync(string streamName, CancellationToken cancellationToken = default)
+    {
+        StreamName.EnsureValid(streamName);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var tip = await StreamTipLoader.LoadAsync(_context, streamName, cancellationToken).ConfigureAwait(false);
+        if (!tip.Exists || tip.Head is null) throw new StreamNotFoundException(streamName);
+        return new StreamInfo(streamName, tip.LastVersion, tip.Head.Segments);
+    }
+
+    /// <summary>
+    /// Reads a stream from <paramref name="fromVersion"/> (inclusive) forwards or backwards; for a backward
+    /// read, <c>-1</c> means from the end. Throws <see cref="StreamNotFoundException"/> on enumeration when
+    /// the stream has no events.
+    /// </summary>
+    public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(
+        string streamName,
+        Direction direction = Direction.Forwards,
+        long fromVersion = 0,
+        long maxCount = long.MaxValue,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        StreamName.EnsureValid(streamName);
+        if (maxCount <= 0) yield break;
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var headResponse = await _context.Etcd.GetAsync(Ops.Bytes(_context.Keys.StreamHead(streamName)), cancellationToken).ConfigureAwait(false);
+        if (headResponse.Kvs.Count == 0) throw new StreamNotFoundException(streamName);
+        var head = StreamHead.FromJsonBytes(headResponse.Kvs[0].Value.Span);
+        // Every read of the stream happens at one revision, so pages agree with each other.
+        var revision = headResponse.Header.Revision;
+        var left = maxCount;
+        var segments = direction == Direction.Forwards ? head.Segments : head.Segments.Reverse();
+        foreach (var segmentRef in segments)
+        {
+            var segment = SegmentId.Parse(segmentRef.Segment);
+            if (direction == Direction.Forwards && fromVersion < 0) fromVersion = 0;
+            await foreach (var e in ReadStreamSegmentAsync(segment, streamName, direction, fromVersion, revision, cancellationToken).ConfigureAwait(false))
+            {
+                yield return e;
+                if (--left == 0) yield break;
+            }
+        }
+    }
+
+    private async IAsyncEnumerable<RecordedEvent> ReadStreamSegmentAsync(
+        SegmentId segment, string stream, Direction direction, long fromVersion, long revision, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var keys = _context.Keys;
+        var prefix = keys.StreamEntriesPrefix(segment, stream);
+        var end = KeyLayout.PrefixEnd(prefix);
+        var forwards = direction == Direction.Forwards;
+        // Entries are keyed by their last version, so the first entry holding fromVersion is the first key >= fromVersion.
+        var from = forwards ? keys.StreamEntry(segment, stream, fromVersion) : prefix;
+        var to = forwards || fromVersion < 0 ? end : KeyLayout.PrefixEnd(keys.StreamEntry(segment, stream, fromVersion));
+        while (true)
+        {
+            var request = Ops.Range(from, to, ReadPageSize);
+            request.Revision = revision;
+            if (!forwards) request.SortOrder = RangeRequest.Types.SortOrder.Descend;
+            var page = await _context.Etcd.RangeAsync(request, cancellationToken).ConfigureAwait(false);
+            if (page.Kvs.Count == 0) yield break;
+            var entries = page.Kvs.Select(kv => StreamEntry.Parser.ParseFrom(kv.Value)).ToArray();
+            var batches = await ReadBatchesAsync(segment, entries.Select(e => e.BatchPosition), revision, cancellationToken).ConfigureAwait(false);
+
+            // A backward read whose upper bound falls inside an entry must still start at fromVersion.
+            foreach (var entry in entries)
+            {
+                var (batch, batchRevision) = batches[entry.BatchPosition];
+                var count = (int)(entry.LastVersion - entry.FirstVersion + 1);
+                for (var i = 0; i < count; i++)
+                {
+                    var k = forwards ? i : count - 1 - i;
+                    var version = entry.FirstVersion + k;
+                    if (forwards ? version < fromVersion : fromVersion >= 0 && version > fromVersion) continue;
+                    var record = batch.Events.First(e => e.Index == entry.FirstIndex + k);
+                    yield return EventDecoding.ToRecordedEvent(record, segment, entry.BatchPosition, batchRevision);
+                }
+            }
+            if (!page.More) yield break;
+            if (forwards) from = [.. page.Kvs[^1].Key.Span, 0];
+            else to = page.Kvs[^1].Key.ToByteArray();
+        }
+    }
+
+    /// <summary>The batches at these positions of a segment, with their commit revisions, in one round trip per 128.</summary>
+    private async Task<Dictionary<long, (Batch Batch, long Revision)>> ReadBatchesAsync(
+        SegmentId segment, IEnumerable<long> positions, long revision, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<long, (Batch, long)>();
+        foreach (var chunk in positions.Distinct().Chunk(Appends.AppendLimits.MaxTxnOps))
+        {
+            var txn = new TxnRequest();
+            foreach (var position in chunk)
+            {
+                var get = new RangeRequest { Key = Ops.Bytes(_context.Keys.Batch(segment, position)), Revision = revision };
+                txn.Success.Add(new RequestOp { RequestRange = get });
+            }
+            var response = await _context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var kvs = response.Responses[i].ResponseRange.Kvs;
+                if (kvs.Count == 0) throw new InvalidOperationException($"Batch {chunk[i]} of segment {segment} is referenced by a stream entry but missing from etcd.");
+                result[chunk[i]] = (Batch.Parser.ParseFrom(kvs[0].Value), kvs[0].ModRevision);
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using Fossil.Kv.Appends;
+using Fossil.Kv.Etcd;
+using Fossil.Kv.Segments;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Fossil.Kv;
+
+/// <summary>
+/// The event store: appends, reads and subscriptions over etcd, shaped like the KurrentDB client. Any
+/// number of instances, in any number of processes, may use one etcd at once; they coordinate only
+/// through etcd compare-and-swap. Thread-safe; create one per process and share it.
+/// </summary>
+public sealed partial class EventStore : IAsyncDisposable
+{
+    private readonly StoreContext _context;
+    private readonly SegmentCatalog _catalog;
+    private readonly ConcurrentDictionary<SegmentId, SegmentCommitter> _committers = new();
+    private readonly bool _ownsClient;
+    private readonly SemaphoreSlim _initialization = new(1, 1);
+    private volatile bool _initialized;
+
+    public EventStore(IEtcdClient etcd, FossilOptions options, ILogger<EventStore>? logger = null)
+        : this(etcd, options, logger, ownsClient: false)
+    {
+    }
+
+    private EventStore(IEtcdClient etcd, FossilOptions options, ILogger? logger, bool ownsClient)
+    {
+        ArgumentNullException.ThrowIfNull(etcd);
+        ArgumentNullException.ThrowIfNull(options);
+        _context = new StoreContext(etcd, options, logger ?? NullLogger.Instance);
+        _catalog = new SegmentCatalog(_context);
+        _ownsClient = ownsClient;
+    }
+
+    /// <summary>Connects to the etcd in <see cref="FossilOptions.Etcd"/> and prepares the store (seeds <c>/meta/config</c> when absent).</summary>
+    public static async Task<EventStore> ConnectAsync(FossilOptions options, ILogger<EventStore>? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var client = new EtcdClient(options.Etcd);
+        var store = new EventStore(client, options, logger, ownsClient: true);
+        try
+        {
+            await store.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    internal StoreContext Context => _context;
+
+    internal SegmentCatalog Catalog => _catalog;
+
+    /// <summary>The etcd client this store uses.</summary>
+    public IEtcdClient Etcd => _context.Etcd;
+
+    internal async ValueTask EnsureInitializedAsync(CancellationToken cancellationToken)
+    {
+        if (_initialized) return;
+        await _initialization.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_initialized) return;
+            await _catalog.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            _initialized = true;
+        }
+        catch (Exception e) when (e is not FossilException and not OperationCanceledException)
+        {
+            throw AppendErrors.Translate(e);
+        }
+        finally
+        {
+            _initialization.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var committer in _committers.Values) await committer.DisposeAsync().ConfigureAwait(false);
+        _committers.Clear();
+        _catalog.Dispose();
+        _initialization.Dispose();
+        if (_ownsClient) await _context.Etcd.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,61 @@
+using Fossil.Kv.Configuration;
+using Fossil.Kv.Etcd;
+
+namespace Fossil.Kv;
+
+/// <summary>
+/// Settings of a store instance (configuration section <c>Fossil</c>). Store-wide settings under
+/// <see cref="Segment"/> only seed <c>/meta/config</c> when it is absent; after that <c>/meta</c> rules.
+/// </summary>
+public sealed class FossilOptions
+{
+    public const string Section = "Fossil";
+
+    public EtcdClientOptions Etcd { get; set; } = new();
+
+    /// <summary>Prefix of every key the store uses, so several stores can share one etcd. Default: none.</summary>
+    public string? RootPrefix { get; set; }
+
+    public SegmentOptions Segment { get; set; } = new();
+
+    /// <summary>Clock for timestamps and windows; tests replace it.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>The store-wide settings this node seeds <c>/meta/config</c> with when it is absent.</summary>
+    public StoreSettings ToSeedSettings()
+    {
+        var seed = new StoreSettings();
+        foreach (var (name, value) in Segment.SeedValues())
+            seed = seed.With(name, value);
+        return seed;
+    }
+}
+
+/// <summary><c>Fossil:Segment:*</c>, named after the seed's <c>segment.*</c> settings.</summary>
+public sealed class SegmentOptions
+{
+    public string Duration { get; set; } = "1d";
+
+    public int Partitions { get; set; } = 4;
+
+    public string Retention { get; set; } = "30d";
+
+    public string MaxSize { get; set; } = "10GB";
+
+    /// <summary>Node-local: where sealed segments are materialized.</summary>
+    public string Directory { get; set; } = "./data/segments";
+
+    /// <summary>Node-local: prefault memory-mapped segment files when opening them.</summary>
+    public bool MmapPopulate { get; set; } = true;
+
+    /// <summary>Node-local: a directory every node can reach where sealed segments are published; none by default.</summary>
+    public string? Archive { get; set; }
+
+    internal IEnumerable<(string Name, string Value)> SeedValues()
+    {
+        yield return ("segment.duration", Duration);
+        yield return ("segment.partitions", Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        yield return ("segment.retention", Retention);
+        yield return ("segment.max_size", MaxSize);
+    }
+}

@@ -1,0 +1,229 @@
+using Etcdserverpb;
+using Fossil.Kv.Configuration;
+using Fossil.Kv.Keyspace;
+
+namespace Fossil.Kv.Segments;
+
+/// <summary>The window a writer believes current, with the mod revision its appends compare against.</summary>
+internal sealed record WindowView(WindowRecord Record, long ModRevision)
+{
+    public bool Contains(SegmentId segment) => Record.Segments.Contains(segment.ToString());
+
+    public SegmentId SegmentFor(string stream) =>
+        Record.SegmentOf(StreamPartitioner.PartitionOf(stream, Record.Partitions));
+}
+
+/// <summary>A segment record with the mod revision it was read at (the segment's CAS point).</summary>
+internal sealed record SegmentView(SegmentRecord Record, long ModRevision, long CreateRevision);
+
+/// <summary>
+/// The store's view of <c>/meta/config</c> and <c>/meta/window</c>, and the one place that rotates
+/// windows. Rotation is a single compare-and-swap Txn, so any writer may do it and no coordinator is
+/// needed: when two race, one wins and the other adopts the winner's window.
+/// </summary>
+internal sealed class SegmentCatalog(StoreContext context) : IDisposable
+{
+    private static readonly TimeSpan SettingsMaxAge = TimeSpan.FromSeconds(5);
+    private readonly SemaphoreSlim _rotation = new(1, 1);
+    private volatile WindowView? _window;
+    private StoreSettings _settings = new();
+    private long _settingsReadAt = long.MinValue;
+
+    private KeyLayout Keys => context.Keys;
+
+    public StoreSettings Settings => _settings;
+
+    public WindowView? CachedWindow => _window;
+
+    /// <summary>Seeds <c>/meta/config</c> from this node's options when absent; otherwise loads it.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var seed = context.Options.ToSeedSettings();
+        var txn = new TxnRequest();
+        txn.Compare.Add(Ops.Missing(Keys.Config));
+        txn.Success.Add(Ops.Put(Keys.Config, seed.ToJsonBytes()));
+        txn.Failure.Add(Ops.Get(Keys.Config));
+        var response = await context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+        _settings = response.Succeeded ? seed : StoreSettings.FromJsonBytes(response.Responses[0].ResponseRange.Kvs[0].Value.Span);
+        _settingsReadAt = context.Clock.GetTimestamp();
+    }
+
+    /// <summary>Store-wide settings, re-read from etcd when older than a few seconds.</summary>
+    public async ValueTask<StoreSettings> GetSettingsAsync(CancellationToken cancellationToken)
+    {
+        if (context.Clock.GetElapsedTime(_settingsReadAt) < SettingsMaxAge) return _settings;
+        var response = await context.Etcd.GetAsync(Ops.Bytes(Keys.Config), cancellationToken).ConfigureAwait(false);
+        if (response.Kvs.Count > 0) _settings = StoreSettings.FromJsonBytes(response.Kvs[0].Value.Span);
+        _settingsReadAt = context.Clock.GetTimestamp();
+        return _settings;
+    }
+
+    /// <summary>Sets <c>vector.dimension</c> if it is still 0; returns the dimension in force afterwards.</summary>
+    public async Task<int> FixVectorDimensionAsync(int dimension, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var response = await context.Etcd.GetAsync(Ops.Bytes(Keys.Config), cancellationToken).ConfigureAwait(false);
+            var kv = response.Kvs[0];
+            var settings = StoreSettings.FromJsonBytes(kv.Value.Span);
+            if (settings.VectorDimension != 0)
+            {
+                _settings = settings;
+                return settings.VectorDimension;
+            }
+            var updated = settings with { VectorDimension = dimension };
+            var txn = new TxnRequest();
+            txn.Compare.Add(Ops.ModRevisionIs(Keys.Config, kv.ModRevision));
+            txn.Success.Add(Ops.Put(Keys.Config, updated.ToJsonBytes()));
+            if ((await context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false)).Succeeded)
+            {
+                _settings = updated;
+                _settingsReadAt = context.Clock.GetTimestamp();
+                return dimension;
+            }
+        }
+    }
+
+    public void ForgetSettings() => _settingsReadAt = long.MinValue;
+
+    /// <summary>The window that takes writes now, rotating to a new one when the current has ended.</summary>
+    public async ValueTask<WindowView> GetCurrentWindowAsync(CancellationToken cancellationToken)
+    {
+        var window = _window;
+        if (window is not null && context.UtcNow < window.Record.End) return window;
+        window = await ReadWindowAsync(cancellationToken).ConfigureAwait(false);
+        while (window is null || context.UtcNow >= window.Record.End)
+            window = await RotateAsync(window, partitionToSplit: null, cancellationToken).ConfigureAwait(false);
+        return window;
+    }
+
+    /// <summary>Adopts a window seen in a failed Txn's reads, if it is newer than the cached one.</summary>
+    public void Observe(WindowView window)
+    {
+        var current = _window;
+        if (current is null || window.ModRevision > current.ModRevision) _window = window;
+    }
+
+    public async Task<WindowView?> ReadWindowAsync(CancellationToken cancellationToken)
+    {
+        var response = await context.Etcd.GetAsync(Ops.Bytes(Keys.Window), cancellationToken).ConfigureAwait(false);
+        if (response.Kvs.Count == 0) return null;
+        var window = new WindowView(WindowRecord.FromJsonBytes(response.Kvs[0].Value.Span), response.Kvs[0].ModRevision);
+        Observe(window);
+        return _window;
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="current"/> with a new window: a new time window when it has ended, or
+    /// the same window with a new generation for <paramref name="partitionToSplit"/> when that segment
+    /// outgrew <c>segment.max_size</c>. The replaced segments are sealed in the same Txn. Returns the
+    /// window in force afterwards, whoever rotated.
+    /// </summary>
+    public async Task<WindowView> RotateAsync(WindowView? current, int? partitionToSplit, CancellationToken cancellationToken)
+    {
+        await _rotation.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_window is { } fresher && current is not null && fresher.ModRevision > current.ModRevision) return fresher;
+            ForgetSettings();
+            var settings = await GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+            var now = context.UtcNow;
+            var next = partitionToSplit is { } partition && current is not null
+                ? SplitPartition(current.Record, partition)
+                : NewWindow(current?.Record, settings, now);
+            var replaced = current is null ? [] : current.Record.Segments.Except(next.Segments).Select(SegmentId.Parse).ToArray();
+            var oldRecords = await ReadSegmentsAsync(replaced, cancellationToken).ConfigureAwait(false);
+
+            var txn = new TxnRequest();
+            txn.Compare.Add(current is null ? Ops.Missing(Keys.Window) : Ops.ModRevisionIs(Keys.Window, current.ModRevision));
+            foreach (var old in oldRecords) txn.Compare.Add(Ops.ModRevisionIs(Keys.Segment(old.Record.Id), old.ModRevision));
+            txn.Success.Add(Ops.Put(Keys.Window, next.ToJsonBytes()));
+            foreach (var sid in next.Segments.Except(current?.Record.Segments ?? []))
+            {
+                var id = SegmentId.Parse(sid);
+                var record = new SegmentRecord
+                {
+                    SegmentId = sid,
+                    Partition = id.Partition,
+                    Generation = id.Generation,
+                    TimeRange = new TimeRange(next.Start, next.End),
+                    CreatedAt = now,
+                };
+                txn.Success.Add(Ops.Put(Keys.Segment(id), record.ToJsonBytes()));
+            }
+            foreach (var old in oldRecords)
+            {
+                if (old.Record.Status != SegmentStatus.Active) continue;
+                var sealedRecord = old.Record with { Status = SegmentStatus.Sealed, SealedAt = now };
+                txn.Success.Add(Ops.Put(Keys.Segment(old.Record.Id), sealedRecord.ToJsonBytes()));
+            }
+            txn.Failure.Add(Ops.Get(Keys.Window));
+
+            var response = await context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+            if (response.Succeeded)
+            {
+                var rotated = new WindowView(next, response.Header.Revision);
+                Observe(rotated);
+                Log.WindowRotated(context.Logger, next.Start, next.End, next.Partitions, next.Segments);
+                return _window!;
+            }
+            var kvs = response.Responses[0].ResponseRange.Kvs;
+            if (kvs.Count > 0) Observe(new WindowView(WindowRecord.FromJsonBytes(kvs[0].Value.Span), kvs[0].ModRevision));
+            // Someone else rotated, or an old segment took a batch between our read and our Txn: look again.
+            return _window ?? await ReadWindowAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("No window after a failed rotation.");
+        }
+        finally
+        {
+            _rotation.Release();
+        }
+    }
+
+    private static WindowRecord NewWindow(WindowRecord? current, StoreSettings settings, DateTime now)
+    {
+        var start = SegmentWindows.StartOf(now, settings.SegmentDuration);
+        // Never go back in time: a node whose clock lags still moves forward from the current window.
+        if (current is not null && start < current.End) start = current.End;
+        var end = start + settings.SegmentDuration;
+        var partitions = settings.SegmentPartitions;
+        return new WindowRecord
+        {
+            Start = start,
+            End = end,
+            Partitions = partitions,
+            Segments = [.. Enumerable.Range(0, partitions).Select(p => new SegmentId(start, p, 0).ToString())],
+        };
+    }
+
+    private static WindowRecord SplitPartition(WindowRecord current, int partition)
+    {
+        var old = current.SegmentOf(partition);
+        if (old.Generation >= SegmentId.MaxGeneration)
+            throw new InvalidOperationException($"Segment {old} reached the last generation of its window; raise segment.max_size.");
+        var segments = current.Segments.ToArray();
+        segments[partition] = (old with { Generation = old.Generation + 1 }).ToString();
+        return current with { Segments = segments };
+    }
+
+    public async Task<IReadOnlyList<SegmentView>> ReadSegmentsAsync(IReadOnlyList<SegmentId> segments, CancellationToken cancellationToken)
+    {
+        if (segments.Count == 0) return [];
+        var txn = new TxnRequest();
+        foreach (var segment in segments) txn.Success.Add(Ops.Get(Keys.Segment(segment)));
+        var response = await context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+        return [.. response.Responses
+            .Where(r => r.ResponseRange.Kvs.Count > 0)
+            .Select(r => r.ResponseRange.Kvs[0])
+            .Select(kv => new SegmentView(SegmentRecord.FromJsonBytes(kv.Value.Span), kv.ModRevision, kv.CreateRevision))];
+    }
+
+    /// <summary>Every segment in the catalog, oldest first.</summary>
+    public async Task<IReadOnlyList<SegmentView>> ListSegmentsAsync(CancellationToken cancellationToken, long revision = 0)
+    {
+        var request = Ops.Range(Keys.SegmentsPrefix, KeyLayout.PrefixEnd(Keys.SegmentsPrefix));
+        request.Revision = revision;
+        var response = await context.Etcd.RangeAsync(request, cancellationToken).ConfigureAwait(false);
+        return [.. response.Kvs.Select(kv => new SegmentView(SegmentRecord.FromJsonBytes(kv.Value.Span), kv.ModRevision, kv.CreateRevision))];
+    }
+
+    public void Dispose() => _rotation.Dispose();
+}

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Fossil.Kv.Segments;
+
+public enum SegmentStatus
+{
+    Active,
+    Sealed,
+    Expiring,
+    Dropped,
+}
+
+public sealed record TimeRange(DateTime Start, DateTime End);
+
+/// <summary>
+/// A segment's entry in the catalog (<c>/meta/segments/&lt;sid&gt;</c>): the seed's <c>meta.json</c>
+/// fields plus its partition. While the segment is active every batch rewrites it, so its mod revision
+/// is the compare-and-swap point that orders the segment's batches.
+/// </summary>
+public sealed record SegmentRecord
+{
+    [JsonPropertyName("segment_id")]
+    public required string SegmentId { get; init; }
+
+    public required int Partition { get; init; }
+
+    public int Generation { get; init; }
+
+    public required TimeRange TimeRange { get; init; }
+
+    public SegmentStatus Status { get; init; } = SegmentStatus.Active;
+
+    public long DocumentCount { get; init; }
+
+    public long EntityCount { get; init; }
+
+    public long VectorCount { get; init; }
+
+    public long SizeBytes { get; init; }
+
+    public DateTime CreatedAt { get; init; }
+
+    public DateTime? SealedAt { get; init; }
+
+    /// <summary>Where the sealed files were published (<c>segment.archive</c>), once they were.</summary>
+    public string? ArchivedAt { get; init; }
+
+    [JsonIgnore]
+    public SegmentId Id => Segments.SegmentId.Parse(SegmentId);
+
+    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, FossilJson.Compact);
+
+    public static SegmentRecord FromJsonBytes(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize<SegmentRecord>(json, FossilJson.Compact) ?? throw new JsonException("segment record is null");
+}
+
+/// <summary>
+/// The current time window (<c>/meta/window</c>): its bounds, its partition count and the active segment
+/// of each partition. Every append compares its mod revision, so a rotation fences out stale writers.
+/// </summary>
+public sealed record WindowRecord
+{
+    public required DateTime Start { get; init; }
+
+    public required DateTime End { get; init; }
+
+    public required int Partitions { get; init; }
+
+    /// <summary>Active segment id of partition i at index i.</summary>
+    public required IReadOnlyList<string> Segments { get; init; }
+
+    public SegmentId SegmentOf(int partition) => SegmentId.Parse(Segments[partition]);
+
+    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, FossilJson.Compact);
+
+    public static WindowRecord FromJsonBytes(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize<WindowRecord>(json, FossilJson.Compact) ?? throw new JsonException("window record is null");
+}

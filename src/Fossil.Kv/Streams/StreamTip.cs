@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Fossil.Kv.Records;
+using Fossil.Kv.Segments;
+
+namespace Fossil.Kv.Streams;
+
+/// <summary>One segment a stream has entries in, and the stream's first version there.</summary>
+public sealed record StreamSegmentRef(string Segment, long FirstVersion);
+
+/// <summary>
+/// <c>/meta/streams/&lt;stream&gt;</c>: the segments a stream has entries in, oldest first. Written only when
+/// the stream first appears in a segment, so it costs one key per stream per segment, not per append.
+/// </summary>
+internal sealed record StreamHead(IReadOnlyList<StreamSegmentRef> Segments)
+{
+    public SegmentId LastSegment => SegmentId.Parse(Segments[^1].Segment);
+
+    public StreamHead With(SegmentId segment, long firstVersion) =>
+        new([.. Segments, new StreamSegmentRef(segment.ToString(), firstVersion)]);
+
+    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, FossilJson.Compact);
+
+    public static StreamHead FromJsonBytes(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize<StreamHead>(json, FossilJson.Compact) is { Segments.Count: > 0 } head
+            ? head
+            : throw new JsonException("stream head has no segments");
+}
+
+/// <summary>
+/// What a writer knows of a stream's end: its last version, the segment and entry that hold it, and the
+/// head's mod revision. A tip can be stale (another node appended since) but never ahead of the truth,
+/// because versions only grow; the append Txn's compares catch a stale tip.
+/// </summary>
+internal sealed record StreamTip(long LastVersion, StreamHead? Head, long HeadModRevision, StreamEntry? LastEntry, long LastEntryRevision)
+{
+    public static StreamTip None { get; } = new(-1, null, 0, null, 0);
+
+    public bool Exists => LastVersion >= 0;
+
+    public SegmentId? LastSegment => Head?.LastSegment;
+}
+
+/// <summary>The process's bounded cache of stream tips, so a warm append needs no read before its Txn.</summary>
+internal sealed class StreamTipCache(int capacity = 100_000)
+{
+    private readonly ConcurrentDictionary<string, StreamTip> _tips = new(StringComparer.Ordinal);
+
+    public StreamTip? Get(string stream) => _tips.TryGetValue(stream, out var tip) ? tip : null;
+
+    /// <summary>Keeps the newer of the cached and the given tip (by last version, then head revision).</summary>
+    public void Put(string stream, StreamTip tip)
+    {
+        if (_tips.Count >= capacity) _tips.Clear(); // crude but bounded: tips are reloaded on demand
+        _tips.AddOrUpdate(stream, tip, (_, old) =>
+            tip.LastVersion > old.LastVersion || tip.LastVersion == old.LastVersion && tip.HeadModRevision >= old.HeadModRevision ? tip : old);
+    }
+
+    public void Forget(string stream) => _tips.TryRemove(stream, out _);
+}
