@@ -27,10 +27,14 @@ public sealed partial class EtcdClient
         return KeepAlive(granted.ID, granted.TTL);
     }
 
+    internal void Forget(EtcdLease lease) => _leases.TryRemove(lease, out _);
+
     /// <summary>Starts keeping an existing lease alive (one LeaseKeepAlive stream per lease).</summary>
     public EtcdLease KeepAlive(long leaseId, long ttlSeconds)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return new EtcdLease(this, leaseId, ttlSeconds);
+        var lease = new EtcdLease(this, leaseId, ttlSeconds);
+        _leases.TryAdd(lease, 0);
+        return lease;
     }
 }

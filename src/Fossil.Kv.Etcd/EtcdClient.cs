@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Fossil.Kv.Etcd.Transport;
 using Fossil.Kv.Etcd.Watch;
@@ -23,6 +24,7 @@ public sealed partial class EtcdClient : IEtcdClient
     private readonly long _maxRetryTicks;
     private readonly SemaphoreSlim _authLock = new(1, 1);
     private readonly WatchManager _watches;
+    private readonly ConcurrentDictionary<EtcdLease, byte> _leases = new();
     private volatile string? _token;
     private int _disposed;
 
@@ -175,6 +177,8 @@ public sealed partial class EtcdClient : IEtcdClient
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _watches.DisposeAsync().ConfigureAwait(false);
+        // Leases still held stop renewing (not revoked): they expire after their TTL.
+        foreach (var lease in _leases.Keys) await lease.StopKeepAliveAsync().ConfigureAwait(false);
         Transport.Dispose();
         _authLock.Dispose();
     }

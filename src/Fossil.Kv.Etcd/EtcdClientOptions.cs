@@ -38,6 +38,9 @@ public sealed class EtcdClientOptions
     /// <summary>Largest response message the client accepts.</summary>
     public int MaxReceiveMessageSize { get; set; } = 256 * 1024 * 1024;
 
+    /// <summary>HTTP/2 connections per member that unary calls are spread over (streams use the first).</summary>
+    public int ConnectionsPerEndpoint { get; set; } = 4;
+
     /// <summary>HTTP/2 keep-alive ping period while a call is open. etcd refuses pings more often than every 5 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(10);
 

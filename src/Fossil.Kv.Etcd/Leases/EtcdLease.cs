@@ -65,8 +65,10 @@ public sealed class EtcdLease : IAsyncDisposable
                     var sentAt = Stopwatch.GetTimestamp();
                     await call.WriteAsync(new LeaseKeepAliveRequest { ID = Id }, stop).ConfigureAwait(false);
 
-                    // A member that does not answer within an interval (or before expiry) is given up on.
-                    var wait = TimeSpan.FromTicks(Math.Min(interval.Ticks, Math.Max(Remaining.Ticks, TimeSpan.FromMilliseconds(100).Ticks)));
+                    // A member that does not answer within an interval (at least 2 s: a member waiting
+                    // out a leader election answers late) or before expiry is given up on.
+                    var patience = interval > TimeSpan.FromSeconds(2) ? interval : TimeSpan.FromSeconds(2);
+                    var wait = TimeSpan.FromTicks(Math.Min(patience.Ticks, Math.Max(Remaining.Ticks, TimeSpan.FromMilliseconds(100).Ticks)));
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
                     timeout.CancelAfter(wait);
                     LeaseKeepAliveResponse? response;
@@ -137,6 +139,7 @@ public sealed class EtcdLease : IAsyncDisposable
     /// <summary>Stops renewing without revoking: the lease expires after its TTL.</summary>
     public async Task StopKeepAliveAsync()
     {
+        if (Volatile.Read(ref _disposed) != 0 && _loop.IsCompleted) return;
         if (!_stop.IsCancellationRequested) await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
     }
@@ -146,6 +149,7 @@ public sealed class EtcdLease : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await StopKeepAliveAsync().ConfigureAwait(false);
+        _client.Forget(this);
         if (!IsLost)
         {
             try

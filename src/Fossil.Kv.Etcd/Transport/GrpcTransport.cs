@@ -12,14 +12,25 @@ namespace Fossil.Kv.Etcd.Transport;
 /// </summary>
 internal sealed class GrpcTransport : IDisposable
 {
-    private readonly HttpMessageInvoker _invoker;
+    private readonly HttpMessageInvoker[] _invokers;
+    private readonly HttpMessageInvoker _streams;
     private readonly int _maxSend;
+    private uint _next;
     private readonly int _maxReceive;
 
     public GrpcTransport(EtcdClientOptions options)
     {
         _maxSend = options.MaxSendMessageSize;
         _maxReceive = options.MaxReceiveMessageSize;
+        // Several HTTP/2 connections per member: etcd (grpc-go) reads each connection on one goroutine
+        // and gives it one flow-control window, so one connection caps throughput under load.
+        _invokers = new HttpMessageInvoker[Math.Max(1, options.ConnectionsPerEndpoint)];
+        for (var i = 0; i < _invokers.Length; i++) _invokers[i] = new HttpMessageInvoker(CreateHandler(options), disposeHandler: true);
+        _streams = _invokers[0];
+    }
+
+    private static SocketsHttpHandler CreateHandler(EtcdClientOptions options)
+    {
         var keepAlive = options.KeepAliveInterval < TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : options.KeepAliveInterval;
         var handler = new SocketsHttpHandler
         {
@@ -37,7 +48,7 @@ internal sealed class GrpcTransport : IDisposable
             InitialHttp2StreamWindowSize = 4 * 1024 * 1024,
         };
         ConfigureTls(handler, options);
-        _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        return handler;
     }
 
     public int MaxReceiveMessageSize => _maxReceive;
@@ -105,7 +116,8 @@ internal sealed class GrpcTransport : IDisposable
         HttpResponseMessage response;
         try
         {
-            response = await _invoker.SendAsync(httpRequest, cts.Token).ConfigureAwait(false);
+            var invoker = _invokers.Length == 1 ? _invokers[0] : _invokers[Interlocked.Increment(ref _next) % (uint)_invokers.Length];
+            response = await invoker.SendAsync(httpRequest, cts.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not GrpcCallFailure)
         {
@@ -160,7 +172,7 @@ internal sealed class GrpcTransport : IDisposable
     {
         var content = new GrpcDuplexContent();
         var request = CreateRequest(endpoint, method, content, deadline: null, token, requireLeader);
-        return new GrpcDuplexCall(_invoker, request, content, endpoint, _maxSend, _maxReceive);
+        return new GrpcDuplexCall(_streams, request, content, endpoint, _maxSend, _maxReceive);
     }
 
     /// <summary>Classifies an exception thrown by the HTTP stack (never the caller's own cancellation).</summary>
@@ -183,5 +195,8 @@ internal sealed class GrpcTransport : IDisposable
         return e;
     }
 
-    public void Dispose() => _invoker.Dispose();
+    public void Dispose()
+    {
+        foreach (var invoker in _invokers) invoker.Dispose();
+    }
 }
