@@ -122,12 +122,15 @@ public sealed partial class EventStore
                     unit.Completion.TrySetException(new RerouteException());
                     return;
                 }
+                if (AppendResolution.CertainlyUnsatisfied(_context, unit, window)
+                    && !await AppendResolution.ResolveAsync(_context, unit, cancellationToken).ConfigureAwait(false))
+                    return;
                 var retry = false;
                 var txn = new AppendTransaction(_context, window, committers.Select(c => c.Record!), [unit]);
-                await AppendExecutor.ExecuteAsync(_context, _catalog, txn, u =>
+                await AppendExecutor.ExecuteAsync(_context, _catalog, txn, (u, counts) =>
                 {
                     retry = true;
-                    u.Attempts++;
+                    if (counts) u.Attempts++;
                 }, cancellationToken).ConfigureAwait(false);
                 foreach (var record in txn.Records) committers.First(c => c.Segment == record.Record.Id).Record = record;
                 if (retry && unit.Attempts > 64)

@@ -16,22 +16,23 @@ internal static class AppendExecutor
 {
     private const int MaxFenceAttempts = 20;
 
-    // retry takes units to send again in a later transaction.
+    // retry takes units to send again in a later transaction; its flag says whether the try counts against the unit's attempts.
     public static async Task ExecuteAsync(
-        StoreContext context, SegmentCatalog catalog, AppendTransaction txn, Action<AppendUnit> retry, CancellationToken cancellationToken)
+        StoreContext context, SegmentCatalog catalog, AppendTransaction txn, Action<AppendUnit, bool> retry, CancellationToken cancellationToken)
     {
+        foreach (var unit in txn.Deferred) retry(unit, false);
         TxnResponse response;
         try
         {
             response = await context.Etcd.TxnAsync(txn.Request, cancellationToken).ConfigureAwait(false);
         }
-        catch (EtcdRequestTooLargeException) when (txn.Units.Count > 1)
+        catch (EtcdRequestTooLargeException) when (txn.Sent.Count() > 1)
         {
             // Our size estimate was short: send each unit on its own.
-            foreach (var unit in txn.Units)
+            foreach (var unit in txn.Sent)
             {
                 unit.SendAlone = true;
-                retry(unit);
+                retry(unit, true);
             }
             return;
         }
@@ -45,11 +46,11 @@ internal static class AppendExecutor
             }
             else if (e is EtcdNoSpaceException)
             {
-                foreach (var unit in txn.Units) unit.Completion.TrySetException(AppendErrors.Translate(e));
+                foreach (var unit in txn.Sent) unit.Completion.TrySetException(AppendErrors.Translate(e));
             }
             else
             {
-                foreach (var unit in txn.Units) retry(unit);
+                foreach (var unit in txn.Sent) retry(unit, true);
             }
             return;
         }
@@ -68,17 +69,17 @@ internal static class AppendExecutor
     }
 
     private static async Task SettleFailureAsync(
-        StoreContext context, SegmentCatalog catalog, AppendTransaction txn, TxnResponse response, Action<AppendUnit> retry, CancellationToken cancellationToken)
+        StoreContext context, SegmentCatalog catalog, AppendTransaction txn, TxnResponse response, Action<AppendUnit, bool> retry, CancellationToken cancellationToken)
     {
         var report = txn.Failed(response);
         if (report.Window is { } window) catalog.Observe(window);
         if (report.SegmentsMoved)
         {
-            foreach (var unit in txn.Units) unit.Completion.TrySetException(new RerouteException());
+            foreach (var unit in txn.Sent) unit.Completion.TrySetException(new RerouteException());
             return;
         }
         var retried = 0;
-        foreach (var unit in txn.Units)
+        foreach (var unit in txn.Sent)
         {
             var satisfied = true;
             foreach (var (plan, tip) in report.Parts.Where(p => p.Plan.Unit == unit))
@@ -89,7 +90,7 @@ internal static class AppendExecutor
             }
             if (satisfied || await AppendResolution.ResolveAsync(context, unit, cancellationToken).ConfigureAwait(false))
             {
-                retry(unit);
+                retry(unit, true);
                 retried++;
             }
         }

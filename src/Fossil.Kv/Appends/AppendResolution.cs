@@ -13,50 +13,72 @@ namespace Fossil.Kv.Appends;
 /// </summary>
 internal static class AppendResolution
 {
-    /// <summary>True when the unit should be sent (every part's expectation holds on fresh tips); otherwise completes it.</summary>
+    /// <summary>
+    /// Whether cached tips already prove a unit's expectation wrong (tips lag the truth, never lead it),
+    /// so it is settled with reads instead of a Txn; an append whose stream sits in an earlier segment must
+    /// be checked here, since its Txn's compares cannot see its version.
+    /// </summary>
+    public static bool CertainlyUnsatisfied(StoreContext context, AppendUnit unit, WindowView window)
+    {
+        foreach (var part in unit.Parts)
+        {
+            if (context.Tips.Get(part.Stream) is not { } tip) continue;
+            if (part.Expected.IsNoStream && tip.Exists) return true;
+            if (part.Expected.IsStreamExists && !tip.Exists) return true;
+            // Ids of the stream's last append sent again: a repeat whatever the expectation.
+            if (tip.LastEntry is { } last && SplitIds(last).Intersect(part.EventIds).Any()) return true;
+            if (part.Expected.IsExact && part.Expected.Value < tip.LastVersion) return true;
+            // A tip in an earlier, sealed segment is final unless the head moved, which the Txn checks.
+            if (part.Expected.IsExact && tip.Head is not null && tip.LastSegment != window.SegmentFor(part.Stream) && part.Expected.Value != tip.LastVersion)
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>True when the unit should be sent (every part's expectation holds on fresh tips and none repeats); otherwise completes it.</summary>
     public static async Task<bool> ResolveAsync(StoreContext context, AppendUnit unit, CancellationToken cancellationToken)
     {
         var tips = new StreamTip[unit.Parts.Count];
-        for (var i = 0; i < tips.Length; i++)
-            tips[i] = await StreamTipLoader.LoadAsync(context, unit.Parts[i].Stream, cancellationToken).ConfigureAwait(false);
-        if (unit.Parts.Select((part, i) => part.Expected.IsSatisfiedBy(tips[i].LastVersion)).All(ok => ok)) return true;
-
-        // A unit is a repeat only when every part is; otherwise the first part whose expectation fails decides.
-        var results = new AppendResult?[unit.Parts.Count];
+        var repeats = new AppendResult?[unit.Parts.Count];
         for (var i = 0; i < tips.Length; i++)
         {
             var part = unit.Parts[i];
-            if (part.Expected.IsSatisfiedBy(tips[i].LastVersion)) continue;
-            results[i] = await FindRepeatAsync(context, part, tips[i], cancellationToken).ConfigureAwait(false);
-            if (results[i] is null)
+            tips[i] = await StreamTipLoader.LoadAsync(context, part.Stream, cancellationToken).ConfigureAwait(false);
+            repeats[i] = await FindRepeatAsync(context, part, tips[i], cancellationToken).ConfigureAwait(false);
+            if (repeats[i] is null && !part.Expected.IsSatisfiedBy(tips[i].LastVersion))
             {
                 unit.Completion.TrySetException(new WrongExpectedVersionException(part.Stream, part.Expected, tips[i].LastVersion));
                 return false;
             }
         }
-        if (results.All(r => r is not null))
+        if (repeats.All(r => r is null)) return true;
+        if (repeats.All(r => r is not null))
         {
-            unit.Completion.TrySetResult([.. results.Select(r => r!)]);
+            unit.Completion.TrySetResult([.. repeats.Select(r => r!)]);
             return false;
         }
-        var first = Array.FindIndex(results, r => r is not null);
+        // Part of the unit was written before and part was not: that is no repeat of this atomic append.
+        var first = Array.FindIndex(repeats, r => r is not null);
         unit.Completion.TrySetException(new WrongExpectedVersionException(unit.Parts[first].Stream, unit.Parts[first].Expected, tips[first].LastVersion));
         return false;
     }
 
     /// <summary>
-    /// Whether this append was already written: the entry right after an exact expected version, or the
-    /// stream's last entry for any other expectation, carries exactly these event ids.
+    /// Whether this append was already written: the stream's last append carries these event ids
+    /// (whatever the expectation), or, for an exact expectation, the entry right after it does.
+    /// Ids reused for other content, or only partly, are a <see cref="DuplicateEventIdException"/>.
     /// </summary>
     private static async Task<AppendResult?> FindRepeatAsync(StoreContext context, PreparedAppend part, StreamTip tip, CancellationToken cancellationToken)
     {
         if (tip.Head is null) return null;
-        (StreamEntry Entry, long Revision, SegmentId Segment)? candidate = part.Expected.IsExact
-            ? await FindEntryStartingAtAsync(context, part.Stream, tip.Head, part.Expected.Value + 1, cancellationToken).ConfigureAwait(false)
-            : tip.LastEntry is { } last ? (last, tip.LastEntryRevision, tip.Head.LastSegment) : null;
+        var ids = part.EventIds.ToArray();
+        (StreamEntry Entry, long Revision, SegmentId Segment)? candidate = null;
+        if (tip.LastEntry is { } last && SplitIds(last).Intersect(ids).Any())
+            candidate = (last, tip.LastEntryRevision, tip.Head.LastSegment);
+        else if ((part.Expected.IsExact || part.Expected.IsNoStream) && !part.Expected.IsSatisfiedBy(tip.LastVersion))
+            candidate = await FindEntryStartingAtAsync(context, part.Stream, tip.Head, part.Expected.Value + 1, cancellationToken).ConfigureAwait(false);
         if (candidate is not { } found) return null;
 
-        var ids = part.EventIds.ToArray();
         var stored = SplitIds(found.Entry);
         if (!stored.SequenceEqual(ids))
         {

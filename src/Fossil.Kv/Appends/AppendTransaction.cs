@@ -20,6 +20,7 @@ internal sealed class AppendTransaction
     private readonly WindowView _window;
     private readonly Dictionary<SegmentId, SegmentPlan> _segments = [];
     private readonly List<PartPlan> _parts = [];
+    private readonly List<AppendUnit> _deferred = [];
 
     public AppendTransaction(StoreContext context, WindowView window, IEnumerable<SegmentView> records, IReadOnlyList<AppendUnit> units)
     {
@@ -30,7 +31,14 @@ internal sealed class AppendTransaction
         Request = Build();
     }
 
+    /// <summary>Every unit given; those in <see cref="Deferred"/> are not in <see cref="Request"/>.</summary>
     public IReadOnlyList<AppendUnit> Units { get; }
+
+    /// <summary>Units that could not chain after an earlier append to the same stream in this Txn; they go in the next one.</summary>
+    public IReadOnlyList<AppendUnit> Deferred => _deferred;
+
+    /// <summary>The units this Txn carries.</summary>
+    public IEnumerable<AppendUnit> Sent => Units.Except(_deferred);
 
     public TxnRequest Request { get; }
 
@@ -56,20 +64,33 @@ internal sealed class AppendTransaction
         txn.Failure.Add(Ops.Get(Keys.Window));
         foreach (var (id, _) in _segments) txn.Failure.Add(Ops.Get(Keys.Segment(id)));
 
+        // Streams already written by an earlier unit of this Txn: a later append to the same stream chains
+        // after it (its version follows, and the earlier append's compares cover it) or waits for the next Txn.
+        var chained = new Dictionary<string, (long LastVersion, StreamHead? Head, bool HeadWritten)>(StringComparer.Ordinal);
         foreach (var unit in Units)
         {
+            if (!unit.Parts.All(p => !chained.TryGetValue(p.Stream, out var c) || CanChain(p.Expected, c.LastVersion)))
+            {
+                _deferred.Add(unit);
+                continue;
+            }
             foreach (var part in unit.Parts)
             {
                 var segmentId = _window.SegmentFor(part.Stream);
                 var segment = _segments[segmentId];
                 var tip = _context.Tips.Get(part.Stream);
-                var assumed = AssumedVersion(part, tip);
+                var isChained = chained.TryGetValue(part.Stream, out var previous);
+                var assumed = isChained ? previous.LastVersion : AssumedVersion(part, tip);
                 var plan = new PartPlan(unit, part, segmentId, assumed, index);
                 _parts.Add(plan);
 
                 var entriesEnd = KeyLayout.PrefixEnd(Keys.StreamEntriesPrefix(segmentId, part.Stream));
                 StreamHead? newHead = null;
-                if (assumed < 0)
+                if (isChained)
+                {
+                    plan.ChainedHead = previous.Head;
+                }
+                else if (assumed < 0)
                 {
                     txn.Compare.Add(Ops.Missing(Keys.StreamHead(part.Stream)));
                     newHead = new StreamHead([new StreamSegmentRef(segmentId.ToString(), 0)]);
@@ -89,6 +110,8 @@ internal sealed class AppendTransaction
                     if (tip is null || assumed > tip.LastVersion) txn.Compare.Add(Ops.Exists(Keys.StreamEntry(segmentId, part.Stream, assumed)));
                 }
                 plan.NewHead = newHead;
+                plan.HeadWrittenInTxn = newHead is not null || isChained && previous.HeadWritten;
+                chained[part.Stream] = (assumed + part.Events.Length, newHead ?? (isChained ? previous.Head : tip?.Head), plan.HeadWrittenInTxn);
 
                 var entry = new StreamEntry
                 {
@@ -142,6 +165,10 @@ internal sealed class AppendTransaction
         return txn;
     }
 
+    /// <summary>An append can follow an earlier one in the same Txn only when its expectation holds for the earlier one's result.</summary>
+    private static bool CanChain(StreamState expected, long lastVersion) =>
+        expected.IsAny || expected.IsStreamExists || expected.IsExact && expected.Value == lastVersion;
+
     /// <summary>The version the Txn assumes is the stream's last: the caller's exact version, -1 for a new stream, else the tip's.</summary>
     private static long AssumedVersion(PreparedAppend part, StreamTip? tip) =>
         part.Expected.IsExact ? part.Expected.Value
@@ -157,11 +184,11 @@ internal sealed class AppendTransaction
         foreach (var plan in _parts)
         {
             var known = _context.Tips.Get(plan.Part.Stream);
-            var head = plan.NewHead ?? known?.Head;
-            var headRevision = plan.NewHead is not null ? revision : known?.HeadModRevision ?? 0;
+            var head = plan.NewHead ?? plan.ChainedHead ?? known?.Head;
+            var headRevision = plan.HeadWrittenInTxn ? revision : known?.HeadModRevision ?? 0;
             _context.Tips.Put(plan.Part.Stream, new StreamTip(plan.Entry!.LastVersion, head, headRevision, plan.Entry, revision));
         }
-        return Units.Select(unit => (unit, _parts.Where(p => p.Unit == unit).Select(p => p.Result(revision)).ToArray()));
+        return Sent.Select(unit => (unit, _parts.Where(p => p.Unit == unit).Select(p => p.Result(revision)).ToArray()));
     }
 
     /// <summary>Reads the failure branch: refreshes window and segment records; returns, per part, what etcd holds now.</summary>
@@ -241,6 +268,11 @@ internal sealed class AppendTransaction
         public int FirstIndex { get; } = firstIndex;
 
         public StreamHead? NewHead { get; set; }
+
+        public bool HeadWrittenInTxn { get; set; }
+
+        /// <summary>For an append chained after another to the same stream: the head as the earlier one leaves it.</summary>
+        public StreamHead? ChainedHead { get; set; }
 
         public StreamEntry? Entry { get; set; }
 

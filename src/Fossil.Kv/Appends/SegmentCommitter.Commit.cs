@@ -28,7 +28,7 @@ internal sealed partial class SegmentCommitter
         foreach (var unit in batch)
         {
             // A cached tip can prove an expectation wrong (tips lag, never lead): settle those with reads, not a doomed Txn.
-            if (!CertainlyUnsatisfied(unit, window) || await AppendResolution.ResolveAsync(_context, unit, cancellationToken).ConfigureAwait(false))
+            if (!AppendResolution.CertainlyUnsatisfied(_context, unit, window) || await AppendResolution.ResolveAsync(_context, unit, cancellationToken).ConfigureAwait(false))
                 send.Add(unit);
         }
         if (send.Count == 0) return;
@@ -42,20 +42,6 @@ internal sealed partial class SegmentCommitter
             Log.SegmentFull(_context.Logger, Segment, _record.Record.SizeBytes);
             await _catalog.RotateAsync(window, Segment.Partition, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private bool CertainlyUnsatisfied(AppendUnit unit, WindowView window)
-    {
-        foreach (var part in unit.Parts)
-        {
-            if (_context.Tips.Get(part.Stream) is not { } tip) continue;
-            if (part.Expected.IsNoStream && tip.Exists) return true;
-            if (part.Expected.IsExact && part.Expected.Value < tip.LastVersion) return true;
-            // A tip in an earlier, sealed segment is final unless the head moved, which the Txn checks.
-            if (part.Expected.IsExact && tip.Head is not null && tip.LastSegment != window.SegmentFor(part.Stream) && part.Expected.Value != tip.LastVersion)
-                return true;
-        }
-        return false;
     }
 
     private static void Reroute(List<AppendUnit> batch)

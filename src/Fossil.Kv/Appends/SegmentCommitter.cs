@@ -108,9 +108,9 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
         return batch;
     }
 
-    private void Retry(AppendUnit unit)
+    private void Retry(AppendUnit unit, bool countsAsAttempt)
     {
-        if (++unit.Attempts >= MaxAttempts)
+        if (countsAsAttempt && ++unit.Attempts >= MaxAttempts)
         {
             unit.Completion.TrySetException(new StoreUnavailableException(
                 $"The append into segment {Segment} lost {MaxAttempts} compare-and-swap races in a row; retry it with the same event ids.",
