@@ -150,7 +150,7 @@ internal sealed class AppendTransaction
                 entry.BatchPosition = segment.BatchPosition;
                 txn.Success.Add(Ops.Put(Keys.StreamEntry(id, stream, entry.LastVersion), entry.ToByteArray()));
             }
-            var batch = new Batch { BatchId = BatchId };
+            var batch = new Batch { BatchId = BatchId, PreviousPosition = segment.Record.Record.LastBatchPosition };
             batch.Events.AddRange(segment.Events);
             txn.Success.Add(Ops.Put(Keys.Batch(id, segment.BatchPosition), batch.ToByteString()));
             var record = segment.Record.Record;
@@ -159,6 +159,7 @@ internal sealed class AppendTransaction
                 DocumentCount = record.DocumentCount + segment.Events.Count,
                 VectorCount = record.VectorCount + segment.Vectors,
                 SizeBytes = record.SizeBytes + segment.Bytes,
+                LastBatchPosition = segment.BatchPosition,
             };
             txn.Success.Add(Ops.Put(Keys.Segment(id), segment.Updated.ToJsonBytes()));
         }

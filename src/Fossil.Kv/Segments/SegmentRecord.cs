@@ -43,6 +43,9 @@ public sealed record SegmentRecord
 
     public DateTime? SealedAt { get; init; }
 
+    /// <summary>Key position of the segment's last batch, -1 before the first.</summary>
+    public long LastBatchPosition { get; init; } = -1;
+
     /// <summary>Where the sealed files were published (<c>segment.archive</c>), once they were.</summary>
     public string? ArchivedAt { get; init; }
 
