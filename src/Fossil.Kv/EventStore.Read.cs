@@ -47,17 +47,34 @@ public sealed partial class EventStore
         StreamName.EnsureValid(streamName);
         if (maxCount <= 0) yield break;
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var headResponse = await _context.Etcd.GetAsync(Ops.Bytes(_context.Keys.StreamHead(streamName)), cancellationToken).ConfigureAwait(false);
-        if (headResponse.Kvs.Count == 0) throw new StreamNotFoundException(streamName);
-        var head = StreamHead.FromJsonBytes(headResponse.Kvs[0].Value.Span);
-        // Every read of the stream happens at one revision, so pages agree with each other.
-        var revision = headResponse.Header.Revision;
+        var (head, revision) = await ReadStreamHeadAsync(streamName, cancellationToken).ConfigureAwait(false);
+        if (head is null) throw new StreamNotFoundException(streamName);
+        await foreach (var e in ReadStreamAtAsync(streamName, head, direction, fromVersion, maxCount, revision, cancellationToken).ConfigureAwait(false))
+            yield return e;
+    }
+
+    /// <summary>The stream's head (null when the stream does not exist) and the revision it was read at.</summary>
+    private async Task<(StreamHead? Head, long Revision)> ReadStreamHeadAsync(string streamName, CancellationToken cancellationToken)
+    {
+        var response = await _context.Etcd.GetAsync(Ops.Bytes(_context.Keys.StreamHead(streamName)), cancellationToken).ConfigureAwait(false);
+        return (response.Kvs.Count == 0 ? null : StreamHead.FromJsonBytes(response.Kvs[0].Value.Span), response.Header.Revision);
+    }
+
+    /// <summary>Reads a stream as of one revision, so that pages and segments agree with each other.</summary>
+    private async IAsyncEnumerable<RecordedEvent> ReadStreamAtAsync(
+        string streamName, StreamHead head, Direction direction, long fromVersion, long maxCount, long revision,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var left = maxCount;
-        var segments = direction == Direction.Forwards ? head.Segments : head.Segments.Reverse();
+        var forwards = direction == Direction.Forwards;
+        if (forwards && fromVersion < 0) fromVersion = 0;
+        // Only segments that can hold versions at or after (forwards) / at or before (backwards) fromVersion.
+        var segments = forwards
+            ? head.Segments.Where((s, i) => i == head.Segments.Count - 1 || head.Segments[i + 1].FirstVersion > fromVersion)
+            : head.Segments.Reverse().Where(s => fromVersion < 0 || s.FirstVersion <= fromVersion);
         foreach (var segmentRef in segments)
         {
             var segment = SegmentId.Parse(segmentRef.Segment);
-            if (direction == Direction.Forwards && fromVersion < 0) fromVersion = 0;
             await foreach (var e in ReadStreamSegmentAsync(segment, streamName, direction, fromVersion, revision, cancellationToken).ConfigureAwait(false))
             {
                 yield return e;

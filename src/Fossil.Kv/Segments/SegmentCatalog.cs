@@ -216,13 +216,14 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
             .Select(kv => new SegmentView(SegmentRecord.FromJsonBytes(kv.Value.Span), kv.ModRevision, kv.CreateRevision))];
     }
 
-    /// <summary>Every segment in the catalog, oldest first.</summary>
-    public async Task<IReadOnlyList<SegmentView>> ListSegmentsAsync(CancellationToken cancellationToken, long revision = 0)
+    /// <summary>Every segment in the catalog, oldest first, as of <paramref name="revision"/> (0: now), and the revision read at.</summary>
+    public async Task<(IReadOnlyList<SegmentView> Segments, long Snapshot)> ListSegmentsAsync(CancellationToken cancellationToken, long revision = 0)
     {
         var request = Ops.Range(Keys.SegmentsPrefix, KeyLayout.PrefixEnd(Keys.SegmentsPrefix));
         request.Revision = revision;
         var response = await context.Etcd.RangeAsync(request, cancellationToken).ConfigureAwait(false);
-        return [.. response.Kvs.Select(kv => new SegmentView(SegmentRecord.FromJsonBytes(kv.Value.Span), kv.ModRevision, kv.CreateRevision))];
+        var segments = response.Kvs.Select(kv => new SegmentView(SegmentRecord.FromJsonBytes(kv.Value.Span), kv.ModRevision, kv.CreateRevision)).ToArray();
+        return (segments, revision == 0 ? response.Header.Revision : revision);
     }
 
     public void Dispose() => _rotation.Dispose();

@@ -1,0 +1,68 @@
+using System.Runtime.CompilerServices;
+using Fossil.Kv.Reads;
+using Fossil.Kv.Segments;
+
+namespace Fossil.Kv;
+
+public sealed partial class EventStore
+{
+    /// <summary>
+    /// Reads the global log from <paramref name="from"/> (inclusive) in position order: every event of
+    /// the store in commit order, across segments and partitions, optionally filtered. The read is
+    /// consistent: it sees the store as of one etcd revision, so no event can later appear before a
+    /// position it has passed.
+    /// </summary>
+    public async IAsyncEnumerable<RecordedEvent> ReadAllAsync(
+        Position from,
+        long maxCount = long.MaxValue,
+        EventFilter? filter = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (maxCount <= 0) yield break;
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var (events, _) = await ReadAllPageAsync(from, maxCount, filter ?? EventFilter.None, snapshot: 0, cancellationToken).ConfigureAwait(false);
+        foreach (var e in events) yield return e;
+    }
+
+    /// <summary>
+    /// Up to <paramref name="maxCount"/> events from <paramref name="from"/> at one revision (the current one
+    /// when <paramref name="snapshot"/> is 0), and that revision: everything at or before it has been seen.
+    /// </summary>
+    internal async Task<(List<RecordedEvent> Events, long Snapshot)> ReadAllPageAsync(
+        Position from, long maxCount, EventFilter filter, long snapshot, CancellationToken cancellationToken)
+    {
+        var catalog = await _catalog.ListSegmentsAsync(cancellationToken, snapshot).ConfigureAwait(false);
+        snapshot = snapshot == 0 ? catalog.Snapshot : snapshot;
+        var events = new List<RecordedEvent>();
+        // A segment's events lie between its record's creation and its last write; windows follow each other in revision order.
+        var windows = catalog.Segments
+            .Where(s => s.ModRevision >= from.Revision && s.Record.Status is SegmentStatus.Active or SegmentStatus.Sealed)
+            .GroupBy(s => s.Record.TimeRange.Start)
+            .OrderBy(g => g.Key);
+        foreach (var window in windows)
+        {
+            var readers = window.Select(s => new SegmentLogReader(_context, s, from, snapshot)).ToList();
+            while (events.Count < maxCount)
+            {
+                SegmentLogReader? next = null;
+                (Records.EventRecord Record, long BatchPosition, long Revision, Position Position) head = (null!, 0, 0, default);
+                foreach (var reader in readers)
+                {
+                    if (await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is not { } candidate) continue;
+                    var position = new Position(candidate.Revision, candidate.Record.Index);
+                    if (next is null || position < head.Position)
+                    {
+                        next = reader;
+                        head = (candidate.Record, candidate.BatchPosition, candidate.Revision, position);
+                    }
+                }
+                if (next is null) break;
+                next.Advance();
+                if (filter.Matches(head.Record))
+                    events.Add(EventDecoding.ToRecordedEvent(head.Record, next.Segment, head.BatchPosition, head.Revision));
+            }
+            if (events.Count >= maxCount) break;
+        }
+        return (events, snapshot);
+    }
+}

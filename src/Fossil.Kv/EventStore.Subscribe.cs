@@ -1,0 +1,144 @@
+using System.Runtime.CompilerServices;
+using Etcdserverpb;
+using Fossil.Kv.Etcd;
+using Fossil.Kv.Keyspace;
+using Fossil.Kv.Reads;
+using Fossil.Kv.Records;
+using Fossil.Kv.Segments;
+
+namespace Fossil.Kv;
+
+public sealed partial class EventStore
+{
+    private const int CatchUpPage = 512;
+    private static readonly TimeSpan ResubscribeDelay = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Every event of the store after <paramref name="after"/> (all of them when null), in position order:
+    /// history from storage first, then live events from an etcd watch that starts right after the last
+    /// revision read, so there is no gap or duplicate at the switch. The subscription survives member loss
+    /// and watch compaction by reading storage again from the last event it delivered. It ends only when
+    /// <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public async IAsyncEnumerable<RecordedEvent> SubscribeToAllAsync(
+        Position? after = null, EventFilter? filter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        filter ??= EventFilter.None;
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var last = after;
+        while (true)
+        {
+            // Catch up until a page comes back short: then everything up to its snapshot revision was seen.
+            long snapshot;
+            while (true)
+            {
+                var from = last is { } l ? Following(l) : Position.Start;
+                var (page, pageSnapshot) = await ReadAllPageAsync(from, CatchUpPage, filter, snapshot: 0, cancellationToken).ConfigureAwait(false);
+                foreach (var e in page)
+                {
+                    yield return e;
+                    last = e.Position;
+                }
+                if (page.Count < CatchUpPage)
+                {
+                    snapshot = pageSnapshot;
+                    break;
+                }
+            }
+            var live = WatchLogAsync(snapshot + 1, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using (live.ConfigureAwait(false))
+            {
+                while (await MoveNextOrRecoverAsync(live, last, cancellationToken).ConfigureAwait(false))
+                {
+                    var e = live.Current;
+                    if (last is { } seen && e.Position <= seen) continue;
+                    last = e.Position;
+                    if (filter.Matches(e)) yield return e;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A stream's events after version <paramref name="afterVersion"/> (all when null): history, then live.
+    /// The stream need not exist yet. Ends only when <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public async IAsyncEnumerable<RecordedEvent> SubscribeToStreamAsync(
+        string streamName, long? afterVersion = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        StreamName.EnsureValid(streamName);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var last = afterVersion ?? -1;
+        while (true)
+        {
+            var (head, snapshot) = await ReadStreamHeadAsync(streamName, cancellationToken).ConfigureAwait(false);
+            if (head is not null)
+            {
+                await foreach (var e in ReadStreamAtAsync(streamName, head, Direction.Forwards, last + 1, long.MaxValue, snapshot, cancellationToken).ConfigureAwait(false))
+                {
+                    yield return e;
+                    last = e.Version;
+                }
+            }
+            var live = WatchLogAsync(snapshot + 1, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using (live.ConfigureAwait(false))
+            {
+                while (await MoveNextOrRecoverAsync(live, null, cancellationToken).ConfigureAwait(false))
+                {
+                    var e = live.Current;
+                    if (e.Stream != streamName || e.Version <= last) continue;
+                    last = e.Version;
+                    yield return e;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Advances the live watch; false when it broke off (compaction, etcd unreachable) and the caller must
+    /// catch up from storage again. Cancellation propagates.
+    /// </summary>
+    private async Task<bool> MoveNextOrRecoverAsync(IAsyncEnumerator<RecordedEvent> live, Position? last, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await live.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is EtcdException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            Log.SubscriptionRecovering(_context.Logger, (last ?? Position.Start).ToString(), e);
+            if (e is not EtcdCompactedException) await Task.Delay(ResubscribeDelay, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    /// <summary>Events of every batch committed from <paramref name="startRevision"/> on, in position order, from an etcd watch.</summary>
+    private async IAsyncEnumerable<RecordedEvent> WatchLogAsync(long startRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var keys = _context.Keys;
+        var request = new WatchCreateRequest
+        {
+            Key = Ops.Bytes(keys.DataPrefix),
+            RangeEnd = Ops.Bytes(KeyLayout.PrefixEnd(keys.DataPrefix)),
+            StartRevision = startRevision,
+        };
+        request.Filters.Add(WatchCreateRequest.Types.FilterType.Nodelete);
+        var batch = new List<RecordedEvent>();
+        await foreach (var response in _context.Etcd.WatchAsync(request, cancellationToken).ConfigureAwait(false))
+        {
+            batch.Clear();
+            foreach (var change in response.Events)
+            {
+                if (change.Type != Mvccpb.Event.Types.EventType.Put || !keys.TryParseBatch(change.Kv.Key.Span, out var segment, out var position)) continue;
+                foreach (var record in Batch.Parser.ParseFrom(change.Kv.Value).Events)
+                    batch.Add(EventDecoding.ToRecordedEvent(record, segment, position, change.Kv.ModRevision));
+            }
+            // One transaction can write batches into several segments: order by position, not by key.
+            batch.Sort((a, b) => a.Position.CompareTo(b.Position));
+            foreach (var e in batch) yield return e;
+        }
+    }
+
+    private static Position Following(Position position) =>
+        position.Index + 1 < Position.IndexLimit ? position with { Index = position.Index + 1 } : new Position(position.Revision + 1, 0);
+}

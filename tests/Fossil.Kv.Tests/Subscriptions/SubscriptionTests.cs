@@ -1,0 +1,58 @@
+namespace Fossil.Kv.Tests.Subscriptions;
+
+[Collection(EtcdCollection.Name)]
+public sealed class SubscriptionTests(EtcdFixture etcd)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task subscription_to_all_catches_up_then_goes_live_without_gap_or_duplicate()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
+        for (var i = 0; i < 20; i++) await store.AppendToStreamAsync($"sub-{i % 3}", StreamState.Any, StoreFactory.Events(2));
+        using var cancel = new CancellationTokenSource(Deadline);
+        var received = new List<RecordedEvent>();
+        var consumer = Task.Run(async () =>
+        {
+            await foreach (var e in store.SubscribeToAllAsync(cancellationToken: cancel.Token))
+            {
+                lock (received) received.Add(e);
+            }
+        });
+
+        // Live appends race the catch-up on purpose.
+        var writes = Enumerable.Range(0, 30).Select(i => store.AppendToStreamAsync($"sub-{i % 3}", StreamState.Any, StoreFactory.Events(1)));
+        await Task.WhenAll(writes);
+        await Poll.UntilAsync(() => { lock (received) return received.Count >= 70; }, Deadline, "the subscriber has all 70 events");
+        var log = await store.ReadAllAsync(Position.Start).ToListAsync();
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => consumer);
+
+        lock (received) Assert.Equal(log.Select(e => e.Id), received.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task subscription_to_a_stream_starts_after_a_version_and_sees_only_that_stream()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
+        await store.AppendToStreamAsync("watched", StreamState.Any, StoreFactory.Events(5));
+        using var cancel = new CancellationTokenSource(Deadline);
+        var versions = new List<long>();
+        var consumer = Task.Run(async () =>
+        {
+            await foreach (var e in store.SubscribeToStreamAsync("watched", afterVersion: 2, cancel.Token))
+            {
+                Assert.Equal("watched", e.Stream);
+                lock (versions) versions.Add(e.Version);
+            }
+        });
+
+        await store.AppendToStreamAsync("other", StreamState.Any, StoreFactory.Events(3));
+        await store.AppendToStreamAsync("watched", StreamState.Any, StoreFactory.Events(2));
+        await Poll.UntilAsync(() => { lock (versions) return versions.Count >= 4; }, Deadline, "the stream subscriber has versions 3..6");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => consumer);
+
+        lock (versions) Assert.Equal([3L, 4, 5, 6], versions);
+    }
+}
