@@ -1,0 +1,168 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Fossil.Kv.Vectors.Graph;
+
+/// <summary>
+/// The HNSW search routines (hnswlib's searchKnn, searchBaseLayer and searchBaseLayerST), shared by
+/// the in-memory build and the mapped reader. Readers take no locks: a link list may be read while a
+/// writer changes it, so counts are clamped and ids bounds-checked, and any mix of old and new ids is
+/// still a set of valid, fully written nodes.
+/// </summary>
+internal static unsafe class GraphSearch
+{
+    /// <summary>Greedy walk from <paramref name="entry"/> down the layers above <paramref name="stopLevel"/>.</summary>
+    public static int Descend<TDistance>(in GraphView g, float* query, int entry, int fromLevel, int stopLevel)
+        where TDistance : struct, IDistance
+    {
+        var current = entry;
+        var currentDistance = TDistance.Distance(query, g.Vector(current), g.Dimension);
+        for (var level = fromLevel; level > stopLevel; level--)
+        {
+            bool changed;
+            do
+            {
+                changed = false;
+                var list = g.Links(current, level, out var capacity);
+                if (list == null)
+                    break;
+                var n = GraphView.CountOf(list, capacity);
+                for (var j = 1; j <= n; j++)
+                {
+                    var id = Volatile.Read(ref list[j]);
+                    if ((uint)id >= (uint)g.NodeBound)
+                        continue;
+                    var d = TDistance.Distance(query, g.Vector(id), g.Dimension);
+                    if (d < currentDistance)
+                    {
+                        currentDistance = d;
+                        current = id;
+                        changed = true;
+                    }
+                }
+            }
+            while (changed);
+        }
+        return current;
+    }
+
+    /// <summary>
+    /// Best-first search of one layer with a candidate list of <paramref name="ef"/>; the result heap
+    /// of <paramref name="context"/> holds the (filter-allowed) nearest when it returns.
+    /// </summary>
+    /// <remarks><paramref name="exclude"/> is a node never to visit (the node being inserted), or -1.</remarks>
+    public static void SearchLayer<TDistance, TFilter>(
+        in GraphView g, float* query, int entry, int level, int ef, ref TFilter filter, SearchContext context, int exclude = -1)
+        where TDistance : struct, IDistance
+        where TFilter : struct, ILabelFilter
+    {
+        var frontier = context.Frontier;
+        var results = context.Results;
+        frontier.Clear();
+        results.Clear();
+        var dimension = g.Dimension;
+        var visitedArray = context.BeginVisit(g.NodeBound, out var tag);
+        fixed (ushort* visited = visitedArray)
+        {
+            if (exclude >= 0)
+                visited[exclude] = tag;
+            visited[entry] = tag;
+            var lowerBound = float.MaxValue;
+            var entryDistance = TDistance.Distance(query, g.Vector(entry), dimension);
+            if (!TFilter.IsActive || filter.Allows(g.Labels[entry]))
+            {
+                results.Push(entryDistance, entry);
+                lowerBound = entryDistance;
+            }
+            frontier.Push(entryDistance, entry);
+
+            while (frontier.Count > 0)
+            {
+                var nearest = frontier.Top;
+                if (nearest.Distance > lowerBound && (results.Count >= ef || !TFilter.IsActive))
+                    break;
+                frontier.Pop();
+
+                var list = g.Links(nearest.Id, level, out var capacity);
+                if (list == null)
+                    continue;
+                var n = GraphView.CountOf(list, capacity);
+                if (n == 0)
+                    continue;
+                if (Sse.IsSupported)
+                {
+                    // As hnswlib: start pulling the first neighbor's vector and marks in before the loop.
+                    Sse.Prefetch0(visited + list[1]);
+                    Sse.Prefetch0(g.Vector(list[1]));
+                }
+                for (var j = 1; j <= n; j++)
+                {
+                    var id = Volatile.Read(ref list[j]);
+                    if (Sse.IsSupported && j < n)
+                    {
+                        // Prefetch never faults, so a stale or out-of-range id here is harmless.
+                        var next = list[j + 1];
+                        Sse.Prefetch0(visited + next);
+                        Sse.Prefetch0(g.Vector(next));
+                    }
+                    if ((uint)id >= (uint)g.NodeBound || visited[id] == tag)
+                        continue;
+                    visited[id] = tag;
+                    var d = TDistance.Distance(query, g.Vector(id), dimension);
+                    if (results.Count < ef || d < lowerBound)
+                    {
+                        frontier.Push(d, id);
+                        if (!TFilter.IsActive || filter.Allows(g.Labels[id]))
+                        {
+                            results.Push(d, id);
+                            if (results.Count > ef)
+                                results.Pop();
+                        }
+                        if (results.Count > 0)
+                            lowerBound = results.Top.Distance;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>k-NN search: descend the upper layers, search layer 0 with max(ef, k), return the k nearest.</summary>
+    public static VectorMatch[] Search<TDistance, TFilter>(
+        in GraphView g, int entry, int maxLevel, float* query, int k, int ef, ref TFilter filter, SearchContext context)
+        where TDistance : struct, IDistance
+        where TFilter : struct, ILabelFilter
+    {
+        if (entry < 0)
+            return [];
+        var start = Descend<TDistance>(g, query, entry, maxLevel, 0);
+        SearchLayer<TDistance, TFilter>(g, query, start, 0, Math.Max(ef, k), ref filter, context);
+        var results = context.Results;
+        while (results.Count > k)
+            results.Pop();
+        var matches = new VectorMatch[results.Count];
+        for (var i = matches.Length - 1; i >= 0; i--)
+        {
+            var c = results.Pop();
+            matches[i] = new VectorMatch(g.Labels[c.Id], c.Distance);
+        }
+        return matches;
+    }
+
+    /// <summary>Runs <see cref="Search{TDistance, TFilter}"/> with the distance for <paramref name="metric"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorMatch[] Search(
+        in GraphView g, VectorMetric metric, int entry, int maxLevel, float* query, int k, int ef, Func<long, bool>? filter, SearchContext context)
+    {
+        if (filter is null)
+        {
+            var none = default(NoFilter);
+            return metric == VectorMetric.L2
+                ? Search<L2Distance, NoFilter>(g, entry, maxLevel, query, k, ef, ref none, context)
+                : Search<DotDistance, NoFilter>(g, entry, maxLevel, query, k, ef, ref none, context);
+        }
+        var predicate = new DelegateFilter(filter);
+        return metric == VectorMetric.L2
+            ? Search<L2Distance, DelegateFilter>(g, entry, maxLevel, query, k, ef, ref predicate, context)
+            : Search<DotDistance, DelegateFilter>(g, entry, maxLevel, query, k, ef, ref predicate, context);
+    }
+}
