@@ -121,7 +121,7 @@ public sealed unsafe partial class HnswIndex
         if (level > 0)
             new Span<int>(g.Upper + upperOffset, level * _upperStride).Clear();
 
-        var context = _contexts.Rent();
+        var context = SearchContexts.Rent(Dimension);
         try
         {
             context.EnsureScratch(Math.Max(_parameters.EfConstruction, _maxM0 + _maxM) + 1);
@@ -132,7 +132,7 @@ public sealed unsafe partial class HnswIndex
         }
         finally
         {
-            _contexts.Return(context);
+            SearchContexts.Return(context);
         }
         Interlocked.Increment(ref _count);
     }

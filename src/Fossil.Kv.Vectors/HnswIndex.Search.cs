@@ -15,7 +15,7 @@ public sealed unsafe partial class HnswIndex
         // Entry first, then the store: a store read later is at least as new, so it holds the entry node.
         var entry = Volatile.Read(ref _entry);
         var store = AcquireStore();
-        var context = _contexts.Rent();
+        var context = SearchContexts.Rent(Dimension);
         try
         {
             fixed (float* raw = query)
@@ -32,7 +32,7 @@ public sealed unsafe partial class HnswIndex
         }
         finally
         {
-            _contexts.Return(context);
+            SearchContexts.Return(context);
             store.DangerousRelease();
         }
     }

@@ -29,7 +29,6 @@ public sealed unsafe partial class HnswIndex : IVectorIndex
     private readonly int _maxM0;
     private readonly int _maxM;
     private readonly int _upperStride;
-    private readonly SearchContextPool _contexts;
     private readonly ReaderWriterLockSlim _structureLock = new(LockRecursionPolicy.NoRecursion);
     private readonly Lock _reserveLock = new();
     private readonly Lock _entryLock = new();
@@ -67,7 +66,6 @@ public sealed unsafe partial class HnswIndex : IVectorIndex
         _maxM0 = parameters.MaxM0;
         _upperStride = 1 + _maxM;
         _levelMultiplier = 1.0 / Math.Log(parameters.M);
-        _contexts = new SearchContextPool(dimension);
         var capacity = Math.Max(initialCapacity, 16);
         _store = new NodeStore(capacity, EstimateUpper(capacity), dimension, _maxM0, _maxM);
     }

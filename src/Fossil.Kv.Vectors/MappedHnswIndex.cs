@@ -20,7 +20,6 @@ public sealed unsafe class MappedHnswIndex : IVectorIndex
     private readonly MappedFile _vectors;
     private readonly MappedFile _graph;
     private readonly GraphView _view;
-    private readonly SearchContextPool _contexts;
     private readonly int _entryPoint;
     private readonly int _maxLevel;
     private volatile bool _disposed;
@@ -46,7 +45,6 @@ public sealed unsafe class MappedHnswIndex : IVectorIndex
             Dimension,
             2 * header.M,
             header.M);
-        _contexts = new SearchContextPool(Dimension);
     }
 
     public int Dimension { get; }
@@ -120,7 +118,7 @@ public sealed unsafe class MappedHnswIndex : IVectorIndex
 
         var vectorsRef = false;
         var graphRef = false;
-        var context = _contexts.Rent();
+        var context = SearchContexts.Rent(Dimension);
         try
         {
             _vectors.Handle.DangerousAddRef(ref vectorsRef);
@@ -143,7 +141,7 @@ public sealed unsafe class MappedHnswIndex : IVectorIndex
                 _graph.Handle.DangerousRelease();
             if (vectorsRef)
                 _vectors.Handle.DangerousRelease();
-            _contexts.Return(context);
+            SearchContexts.Return(context);
         }
     }
 

@@ -151,6 +151,7 @@ static int Run(Options o)
         m,
         ef_construction = efConstruction,
         k,
+        simd = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256" : "Vector128",
         build_seconds = Math.Round(build.Elapsed.TotalSeconds, 3),
         build_vectors_per_second = Math.Round(data.Length / build.Elapsed.TotalSeconds, 1),
         results,

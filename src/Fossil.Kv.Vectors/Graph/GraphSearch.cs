@@ -60,7 +60,14 @@ internal static unsafe class GraphSearch
         var results = context.Results;
         frontier.Clear();
         results.Clear();
+        // Locals, not struct fields: keeps the hot loop's operands in registers.
+        var vectors = g.Vectors;
         var dimension = g.Dimension;
+        var level0 = g.Level0;
+        var level0Stride = (nint)(1 + g.MaxM0);
+        var maxM0 = g.MaxM0;
+        var bound = (uint)g.NodeBound;
+        var labels = g.Labels;
         var visitedArray = context.BeginVisit(g.NodeBound, out var tag);
         fixed (ushort* visited = visitedArray)
         {
@@ -68,8 +75,8 @@ internal static unsafe class GraphSearch
                 visited[exclude] = tag;
             visited[entry] = tag;
             var lowerBound = float.MaxValue;
-            var entryDistance = TDistance.Distance(query, g.Vector(entry), dimension);
-            if (!TFilter.IsActive || filter.Allows(g.Labels[entry]))
+            var entryDistance = TDistance.Distance(query, vectors + ((nint)entry * dimension), dimension);
+            if (!TFilter.IsActive || filter.Allows(labels[entry]))
             {
                 results.Push(entryDistance, entry);
                 lowerBound = entryDistance;
@@ -83,17 +90,33 @@ internal static unsafe class GraphSearch
                     break;
                 frontier.Pop();
 
-                var list = g.Links(nearest.Id, level, out var capacity);
-                if (list == null)
-                    continue;
+                int* list;
+                int capacity;
+                if (level == 0)
+                {
+                    list = level0 + (nearest.Id * level0Stride);
+                    capacity = maxM0;
+                }
+                else
+                {
+                    list = g.Links(nearest.Id, level, out capacity);
+                    if (list == null)
+                        continue;
+                }
+                if (Sse.IsSupported && level == 0 && frontier.Count > 0)
+                {
+                    // The next node to expand is likely the new top: start fetching its link list
+                    // (layer-0 lists live apart from the vectors, unlike hnswlib's interleaved block).
+                    Sse.Prefetch0(level0 + (frontier.Top.Id * level0Stride));
+                }
                 var n = GraphView.CountOf(list, capacity);
                 if (n == 0)
                     continue;
                 if (Sse.IsSupported)
                 {
-                    // As hnswlib: start pulling the first neighbor's vector and marks in before the loop.
+                    // As hnswlib: start pulling the first neighbor's vector and mark in before the loop.
                     Sse.Prefetch0(visited + list[1]);
-                    Sse.Prefetch0(g.Vector(list[1]));
+                    Sse.Prefetch0(vectors + ((nint)list[1] * dimension));
                 }
                 for (var j = 1; j <= n; j++)
                 {
@@ -103,16 +126,16 @@ internal static unsafe class GraphSearch
                         // Prefetch never faults, so a stale or out-of-range id here is harmless.
                         var next = list[j + 1];
                         Sse.Prefetch0(visited + next);
-                        Sse.Prefetch0(g.Vector(next));
+                        Sse.Prefetch0(vectors + ((nint)next * dimension));
                     }
-                    if ((uint)id >= (uint)g.NodeBound || visited[id] == tag)
+                    if ((uint)id >= bound || visited[id] == tag)
                         continue;
                     visited[id] = tag;
-                    var d = TDistance.Distance(query, g.Vector(id), dimension);
+                    var d = TDistance.Distance(query, vectors + ((nint)id * dimension), dimension);
                     if (results.Count < ef || d < lowerBound)
                     {
                         frontier.Push(d, id);
-                        if (!TFilter.IsActive || filter.Allows(g.Labels[id]))
+                        if (!TFilter.IsActive || filter.Allows(labels[id]))
                         {
                             results.Push(d, id);
                             if (results.Count > ef)

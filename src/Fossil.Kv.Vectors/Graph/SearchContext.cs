@@ -57,29 +57,25 @@ internal sealed class SearchContext(int dimension)
     }
 }
 
-/// <summary>A small lock-protected stack of contexts, as hnswlib's VisitedListPool.</summary>
-internal sealed class SearchContextPool(int dimension)
+/// <summary>
+/// Hands out search contexts: one cached per thread (no lock on the search path), more on demand when
+/// a thread nests searches (a filter that searches). A context fits any index: marks are sized on use.
+/// </summary>
+internal static class SearchContexts
 {
-    private readonly Stack<SearchContext> _free = new();
-    private readonly Lock _lock = new();
+    [ThreadStatic]
+    private static SearchContext? t_cached;
 
-    public SearchContext Rent()
+    public static SearchContext Rent(int dimension)
     {
-        lock (_lock)
+        var context = t_cached;
+        if (context is not null && context.Query.Length >= dimension)
         {
-            if (_free.TryPop(out var context))
-                return context;
+            t_cached = null;
+            return context;
         }
         return new SearchContext(dimension);
     }
 
-    public void Return(SearchContext context)
-    {
-        lock (_lock)
-        {
-            // Bounded: more contexts than concurrent searches are only kept up to a point.
-            if (_free.Count < 64)
-                _free.Push(context);
-        }
-    }
+    public static void Return(SearchContext context) => t_cached = context;
 }
