@@ -42,6 +42,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex
     // Entry point (high 32 bits) and max level (low 32 bits), swapped as one value so readers never see a mix.
     private long _entry = Pack(-1, -1);
     private volatile bool _disposed;
+    private int _disposeStarted;
 
     /// <param name="dimension">Components per vector, 1..65536.</param>
     /// <param name="metric">Distance measure.</param>
@@ -92,13 +93,11 @@ public sealed unsafe partial class HnswIndex : IVectorIndex
 
     public void Dispose()
     {
-        if (_disposed)
+        if (Interlocked.Exchange(ref _disposeStarted, 1) != 0)
             return;
         _structureLock.EnterWriteLock();
         try
         {
-            if (_disposed)
-                return;
             _disposed = true;
             // Searches in flight hold a reference; the memory goes when the last of them is done.
             _store.Dispose();

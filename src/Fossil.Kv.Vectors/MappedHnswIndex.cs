@@ -23,6 +23,7 @@ public sealed unsafe class MappedHnswIndex : IVectorIndex
     private readonly int _entryPoint;
     private readonly int _maxLevel;
     private volatile bool _disposed;
+    private int _disposeStarted;
 
     private MappedHnswIndex(MappedFile vectors, MappedFile graph, IndexFileHeader header)
     {
@@ -147,7 +148,7 @@ public sealed unsafe class MappedHnswIndex : IVectorIndex
 
     public void Dispose()
     {
-        if (_disposed)
+        if (Interlocked.Exchange(ref _disposeStarted, 1) != 0)
             return;
         _disposed = true;
         _graph.Dispose();

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
 
 namespace Fossil.Kv.Vectors;
 
@@ -11,11 +12,34 @@ public static class VectorValidation
     {
         if (vector.Length != dimension)
             ThrowWrongDimension(vector.Length, dimension, nameof(vector));
-        for (var i = 0; i < vector.Length; i++)
+        if (!AllFinite(vector))
+        {
+            for (var i = 0; i < vector.Length; i++)
+            {
+                if (!float.IsFinite(vector[i]))
+                    ThrowNonFinite(i, vector[i], nameof(vector));
+            }
+        }
+    }
+
+    /// <summary>x - x is +0 for every finite x and NaN for NaN and ±∞, and NaN sticks in the sum.</summary>
+    private static bool AllFinite(ReadOnlySpan<float> vector)
+    {
+        var acc = Vector<float>.Zero;
+        var i = 0;
+        for (; i <= vector.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var x = new Vector<float>(vector[i..]);
+            acc += x - x;
+        }
+        if (acc != Vector<float>.Zero)
+            return false;
+        for (; i < vector.Length; i++)
         {
             if (!float.IsFinite(vector[i]))
-                ThrowNonFinite(i, vector[i], nameof(vector));
+                return false;
         }
+        return true;
     }
 
     /// <summary>As <see cref="Validate(ReadOnlySpan{float}, int)"/>, and for <see cref="VectorMetric.Cosine"/>

@@ -17,13 +17,18 @@ public sealed class ConcurrencyTests
         using var index = new HnswIndex(Dimension, VectorMetric.L2, new HnswParameters(EfConstruction: 100), initialCapacity: 16);
         var added = new ConcurrentDictionary<long, bool>();
         using var stop = new CancellationTokenSource();
-        long searches = 0;
+        // Writers start only once every searcher is searching, so the two really overlap.
+        using var searching = new CountdownEvent(2);
+        long searchesDuringBuild = 0;
 
-        var searchers = Enumerable.Range(0, 2).Select(s => Task.Run(() =>
+        // Dedicated threads: on two cores the pool would otherwise run the writers first.
+        var searchers = Enumerable.Range(0, 2).Select(s => Task.Factory.StartNew(() =>
         {
             var random = new Random(s);
+            var signalled = false;
             while (!stop.IsCancellationRequested)
             {
+                var countBefore = index.Count;
                 var query = data[random.Next(data.Length)];
                 var results = index.Search(query, 10, ef: 32);
                 for (var i = 0; i < results.Count; i++)
@@ -35,12 +40,19 @@ public sealed class ConcurrencyTests
                     if (i > 0)
                         Assert.True(results[i - 1].Distance <= results[i].Distance);
                 }
-                Interlocked.Increment(ref searches);
+                if (countBefore > 0 && countBefore < data.Length)
+                    Interlocked.Increment(ref searchesDuringBuild);
+                if (!signalled)
+                {
+                    signalled = true;
+                    searching.Signal();
+                }
             }
-        })).ToArray();
+        }, TaskCreationOptions.LongRunning)).ToArray();
 
-        var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(() =>
+        var writers = Enumerable.Range(0, Writers).Select(w => Task.Factory.StartNew(() =>
         {
+            searching.Wait();
             for (var i = w; i < data.Length; i += Writers)
             {
                 index.Add(i, data[i]);
@@ -49,14 +61,14 @@ public sealed class ConcurrencyTests
                 if (i % 50 == 0)
                     Assert.Contains(index.Search(data[i], 1, ef: 64, filter: l => l == i), m => m.Label == i);
             }
-        })).ToArray();
+        }, TaskCreationOptions.LongRunning)).ToArray();
 
         await Task.WhenAll(writers);
         await stop.CancelAsync();
         await Task.WhenAll(searchers);
 
         Assert.Equal(data.Length, index.Count);
-        Assert.True(Interlocked.Read(ref searches) > 0);
+        Assert.True(Interlocked.Read(ref searchesDuringBuild) > 0, "no search ran while the index was being built");
         // Every label is reachable: a filter admitting only that label makes the search walk the graph until it finds it.
         for (var i = 0; i < data.Length; i++)
         {
