@@ -70,25 +70,32 @@ public sealed unsafe class BruteForceIndex : IVectorIndex
         // Count first, then the arrays: arrays read later are at least as new, so they hold that many.
         var count = Volatile.Read(ref _count);
         var arrays = Volatile.Read(ref _arrays);
-        Span<float> normalized = Metric == VectorMetric.Cosine ? new float[Dimension] : default;
-        if (Metric == VectorMetric.Cosine)
+        var context = SearchContexts.Rent(Dimension);
+        try
         {
-            Distances.Normalize(query, normalized);
-            query = normalized;
+            if (Metric == VectorMetric.Cosine)
+            {
+                Distances.Normalize(query, context.Query);
+                query = context.Query.AsSpan(0, Dimension);
+            }
+            return Metric == VectorMetric.L2
+                ? Scan<L2Distance>(arrays, count, query, k, filter, context.Results)
+                : Scan<DotDistance>(arrays, count, query, k, filter, context.Results);
         }
-        return Metric == VectorMetric.L2
-            ? Scan<L2Distance>(arrays, count, query, k, filter)
-            : Scan<DotDistance>(arrays, count, query, k, filter);
+        finally
+        {
+            SearchContexts.Return(context);
+        }
     }
 
     public void Dispose()
     {
     }
 
-    private VectorMatch[] Scan<TDistance>(Arrays arrays, int count, ReadOnlySpan<float> query, int k, Func<long, bool>? filter)
+    private VectorMatch[] Scan<TDistance>(Arrays arrays, int count, ReadOnlySpan<float> query, int k, Func<long, bool>? filter, MaxHeap best)
         where TDistance : struct, IDistance
     {
-        var best = new MaxHeap();
+        best.Clear();
         fixed (float* q = query)
         fixed (float* vectors = arrays.Vectors)
         {

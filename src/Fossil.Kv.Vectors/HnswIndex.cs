@@ -16,6 +16,11 @@ namespace Fossil.Kv.Vectors;
 /// runs out, one writer excludes the others (a reader-writer lock whose shared side every insert holds),
 /// copies the arrays into a store twice the size and publishes it; searches still walking the old store
 /// keep it alive through its SafeHandle reference count, and it is freed when the last one finishes.
+/// <para>
+/// As in hnswlib, pruning a full neighbor list with the heuristic can, rarely, leave a node with no
+/// in-links, so no search reaches it (seen with small M on tiny sets, and with many exact duplicates,
+/// which the heuristic treats as redundant); the store's exact fallback is <see cref="BruteForceIndex"/>.
+/// </para>
 /// </remarks>
 public sealed unsafe partial class HnswIndex : IVectorIndex
 {
