@@ -92,7 +92,15 @@ public sealed partial class EventStore
         var forwards = direction == Direction.Forwards;
         // Entries are keyed by their last version, so the first entry holding fromVersion is the first key >= fromVersion.
         var from = forwards ? keys.StreamEntry(segment, stream, fromVersion) : prefix;
-        var to = forwards || fromVersion < 0 ? end : KeyLayout.PrefixEnd(keys.StreamEntry(segment, stream, fromVersion));
+        var to = end;
+        if (!forwards && fromVersion >= 0)
+        {
+            // Entries are keyed by their last version: the entry holding fromVersion is the first key at or after it.
+            var holding = Ops.Range(keys.StreamEntry(segment, stream, fromVersion), end, limit: 1, keysOnly: true);
+            holding.Revision = revision;
+            var found = await _context.Etcd.RangeAsync(holding, cancellationToken).ConfigureAwait(false);
+            if (found.Kvs.Count > 0) to = [.. found.Kvs[0].Key.Span, 0];
+        }
         while (true)
         {
             var request = Ops.Range(from, to, ReadPageSize);
