@@ -35,6 +35,8 @@ public sealed partial class EventStore
     {
         ArgumentNullException.ThrowIfNull(streams);
         if (streams.Count == 0) throw new InvalidRequestException("An append must name at least one stream.");
+        if (streams.Count > AppendLimits.MaxStreamsPerAppend)
+            throw new InvalidRequestException($"An atomic append covers at most {AppendLimits.MaxStreamsPerAppend} streams; this one names {streams.Count}.");
         var duplicate = streams.GroupBy(s => s.Stream, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidRequestException($"Stream '{duplicate.Key}' appears more than once in one append.");
 

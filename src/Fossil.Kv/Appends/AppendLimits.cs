@@ -25,6 +25,9 @@ internal static class AppendLimits
     /// <summary>Events sharing one transaction (their index must stay below <see cref="Position.IndexLimit"/>).</summary>
     public const int MaxEventsPerTxn = 4000;
 
+    /// <summary>Streams in one atomic append: each may take 4 compares, and the whole must fit one Txn.</summary>
+    public const int MaxStreamsPerAppend = 25;
+
     public const int MaxTypeLength = 256;
     public const int MaxEntitiesPerEvent = 256;
     public const int MaxEntityBytes = 256;

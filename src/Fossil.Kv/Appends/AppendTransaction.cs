@@ -16,6 +16,9 @@ namespace Fossil.Kv.Appends;
 /// </summary>
 internal sealed class AppendTransaction
 {
+    /// <summary>The most compares one append adds: a stream moving into a new segment checks its old segment, its head and the new segment.</summary>
+    private const int MaxComparesPerPart = 4;
+
     private readonly StoreContext _context;
     private readonly WindowView _window;
     private readonly Dictionary<SegmentId, SegmentPlan> _segments = [];
@@ -69,7 +72,11 @@ internal sealed class AppendTransaction
         var chained = new Dictionary<string, (long LastVersion, StreamHead? Head, bool HeadWritten)>(StringComparer.Ordinal);
         foreach (var unit in Units)
         {
-            if (!unit.Parts.All(p => !chained.TryGetValue(p.Stream, out var c) || CanChain(p.Expected, c.LastVersion)))
+            // etcd takes at most 128 operations per list: keep room for the segments' own operations.
+            var fits = txn.Compare.Count + MaxComparesPerPart * unit.Parts.Count + _segments.Count <= AppendLimits.MaxTxnOps
+                && txn.Failure.Count + 2 * unit.Parts.Count <= AppendLimits.MaxTxnOps
+                && txn.Success.Count + 2 * unit.Parts.Count + 2 * _segments.Count <= AppendLimits.MaxTxnOps;
+            if (!unit.Parts.All(p => !chained.TryGetValue(p.Stream, out var c) || CanChain(p.Expected, c.LastVersion)) || !fits && _parts.Count > 0)
             {
                 _deferred.Add(unit);
                 continue;
@@ -97,10 +104,14 @@ internal sealed class AppendTransaction
                 }
                 else if (tip?.Head is { } head && head.LastSegment != segmentId)
                 {
-                    // The stream's entries so far are in an earlier, sealed segment: its head fences a concurrent move,
-                    // and the tip is final there, so a different expected version must fail (a head revision of 0 never matches).
-                    var fence = assumed == tip.LastVersion ? tip.HeadModRevision : 0;
-                    txn.Compare.Add(Ops.ModRevisionIs(Keys.StreamHead(part.Stream), fence));
+                    // The stream's entries so far are in an earlier segment, which is sealed now but may not have been
+                    // when the tip was cached: check the version there, fence a concurrent move with the head, and
+                    // require the stream to have no entry yet in this segment.
+                    var earlier = head.LastSegment;
+                    var earlierEnd = KeyLayout.PrefixEnd(Keys.StreamEntriesPrefix(earlier, part.Stream));
+                    txn.Compare.Add(Ops.NoKeysIn(Keys.StreamEntry(earlier, part.Stream, assumed + 1), earlierEnd));
+                    if (assumed > tip.LastVersion) txn.Compare.Add(Ops.Exists(Keys.StreamEntry(earlier, part.Stream, assumed)));
+                    txn.Compare.Add(Ops.ModRevisionIs(Keys.StreamHead(part.Stream), tip.HeadModRevision));
                     txn.Compare.Add(Ops.NoKeysIn(Keys.StreamEntriesPrefix(segmentId, part.Stream), entriesEnd));
                     newHead = head.With(segmentId, assumed + 1);
                 }

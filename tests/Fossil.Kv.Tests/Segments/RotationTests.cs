@@ -1,0 +1,81 @@
+using Fossil.Kv.Keyspace;
+using Fossil.Kv.Segments;
+
+namespace Fossil.Kv.Tests.Segments;
+
+[Collection(EtcdCollection.Name)]
+public sealed class RotationTests(EtcdFixture etcd)
+{
+    [Fact]
+    public async Task windows_rotate_under_concurrent_writers_without_losing_or_misplacing_events()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.Segment.Duration = "1s";
+            o.Segment.Partitions = 2;
+        });
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<AppendResult>();
+        var until = DateTime.UtcNow.AddSeconds(4.5);
+        var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            var i = 0;
+            while (DateTime.UtcNow < until)
+            {
+                var stream = $"rot-{(w + i++) % 5}";
+                acknowledged.Add(await store.AppendToStreamAsync(stream, StreamState.Any, StoreFactory.Events(1 + i % 3)));
+            }
+        })).ToArray();
+        await Task.WhenAll(writers);
+
+        // Every acknowledged event is in its stream exactly once, versions contiguous across segments.
+        var segmentsSeen = new HashSet<string>();
+        for (var s = 0; s < 5; s++)
+        {
+            var stream = $"rot-{s}";
+            var events = await store.ReadStreamAsync(stream).ToListAsync();
+            Assert.Equal(Enumerable.Range(0, events.Count).Select(v => (long)v), events.Select(e => e.Version));
+            var expected = acknowledged.Where(a => a.Stream == stream).SelectMany(a => Enumerable.Range((int)a.FirstVersion, (int)(a.LastVersion - a.FirstVersion + 1))).Order();
+            Assert.Equal(expected.Select(v => (long)v), events.Select(e => e.Version));
+            Assert.True((await store.GetStreamAsync(stream)).Segments.Count > 1, $"{stream} should have crossed windows");
+            foreach (var e in events) segmentsSeen.Add(e.Segment);
+        }
+        Assert.True(segmentsSeen.Select(s => SegmentId.Parse(s).WindowStart).Distinct().Count() >= 3, "writes should span at least three windows");
+
+        // Nothing was written into a segment after it was sealed: every batch committed before the seal.
+        var (segments, _) = await store.Catalog.ListSegmentsAsync(CancellationToken.None);
+        var sealedSegments = segments.Where(s => s.Record.Status == SegmentStatus.Sealed).ToArray();
+        Assert.NotEmpty(sealedSegments);
+        foreach (var segment in sealedSegments)
+        {
+            var prefix = store.Context.Keys.BatchPrefix(segment.Record.Id);
+            var batches = await store.Etcd.RangeAsync(Ops.Range(prefix, KeyLayout.PrefixEnd(prefix), keysOnly: true));
+            Assert.All(batches.Kvs, kv => Assert.True(kv.ModRevision < segment.ModRevision, $"batch in {segment.Record.SegmentId} committed after its seal"));
+            Assert.Equal(segment.Record.DocumentCount, (await store.ReadAllAsync(Position.Start).ToListAsync()).Count(e => e.Segment == segment.Record.SegmentId));
+        }
+
+        // The global log has every event once, in strictly increasing positions.
+        var log = await store.ReadAllAsync(Position.Start).ToListAsync();
+        Assert.Equal(acknowledged.Sum(a => a.LastVersion - a.FirstVersion + 1), log.Count);
+        Assert.True(log.Zip(log.Skip(1)).All(p => p.First.Position < p.Second.Position));
+    }
+
+    [Fact]
+    public async Task a_segment_over_max_size_rotates_its_partition_within_the_window()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.Segment.MaxSize = "1MB";
+            o.Segment.Partitions = 1;
+        });
+        var payload = new string('x', 60_000);
+
+        for (var i = 0; i < 40; i++) await store.AppendToStreamAsync("big", StreamState.Any, [StoreFactory.Json("blob", $"{{\"p\":\"{payload}\"}}")]);
+        var events = await store.ReadStreamAsync("big").ToListAsync();
+        var segments = events.Select(e => SegmentId.Parse(e.Segment)).Distinct().ToArray();
+
+        Assert.Equal(40, events.Count);
+        Assert.True(segments.Length >= 2, "the partition should have rotated to a new generation");
+        Assert.Single(segments.Select(s => s.WindowStart).Distinct());
+        Assert.Equal(Enumerable.Range(0, segments.Length), segments.Select(s => s.Generation));
+    }
+}
