@@ -1,0 +1,50 @@
+using Fossil.Kv.Etcd;
+
+namespace Fossil.Kv.Tests.Faults;
+
+/// <summary>Runs on an etcd of its own, since it freezes it.</summary>
+public sealed class UnknownOutcomeTests
+{
+    private const int UnknownOutcomeLogId = 1100;
+
+    [Fact]
+    public async Task an_append_whose_outcome_etcd_could_not_report_is_resolved_and_never_duplicated()
+    {
+        await using var cluster = await EtcdCluster.StartAsync(1);
+        var member = cluster.Members[0];
+        var logger = new SignalingLogger<EventStore>(UnknownOutcomeLogId);
+        var options = new FossilOptions
+        {
+            RootPrefix = TestKeys.UniquePrefix(),
+            Etcd = new EtcdClientOptions
+            {
+                Endpoints = [member.ClientUrl.AbsoluteUri.TrimEnd('/')],
+                CallTimeout = TimeSpan.FromSeconds(1),
+            },
+        };
+        await using var store = await EventStore.ConnectAsync(options, logger);
+        await store.AppendToStreamAsync("fragile", StreamState.NoStream, StoreFactory.Events(1));
+        var events = StoreFactory.Events(2);
+
+        member.Pause();
+        Task<AppendResult> append;
+        try
+        {
+            append = store.AppendToStreamAsync("fragile", StreamState.StreamRevision(0), events);
+            await logger.Seen.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            member.Resume();
+        }
+        var result = await append;
+        var repeat = await store.AppendToStreamAsync("fragile", StreamState.StreamRevision(0), events);
+        var stored = await store.ReadStreamAsync("fragile").ToListAsync();
+
+        Assert.Equal((1L, 2L), (result.FirstVersion, result.LastVersion));
+        Assert.True(repeat.IsRepeat);
+        Assert.Equal(result.Position, repeat.Position);
+        Assert.Equal(3, stored.Count);
+        Assert.Equal(events.Select(e => e.Id), stored.Skip(1).Select(e => e.Id));
+    }
+}

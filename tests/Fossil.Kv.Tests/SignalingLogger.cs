@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Logging;
+
+namespace Fossil.Kv.Tests;
+
+/// <summary>A logger that lets a test wait until the store logs a given event id: a condition to wait on instead of a sleep.</summary>
+internal sealed class SignalingLogger<T>(int eventId) : ILogger<T>
+{
+    private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Seen => _seen.Task;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (id.Id == eventId) _seen.TrySetResult();
+    }
+}
