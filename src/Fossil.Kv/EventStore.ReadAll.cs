@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Fossil.Kv.Etcd;
 using Fossil.Kv.Reads;
 using Fossil.Kv.Segments;
 
@@ -25,10 +26,55 @@ public sealed partial class EventStore
     }
 
     /// <summary>
+    /// Reads one segment's events in segment order (their commit order within the segment) from segment
+    /// position <paramref name="fromSegmentPosition"/> (inclusive).
+    /// </summary>
+    /// <exception cref="SegmentNotFoundException">No such segment in the catalog.</exception>
+    public async IAsyncEnumerable<RecordedEvent> ReadSegmentAsync(
+        string segmentId,
+        long fromSegmentPosition = 0,
+        long maxCount = long.MaxValue,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var (segments, snapshot) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
+        var segment = segments.FirstOrDefault(s => s.Record.Id == id) ?? throw new SegmentNotFoundException(segmentId);
+        // Segment positions embed the base revision of their batch, so the batch holding a position starts at or before it.
+        var reader = new SegmentLogReader(_context, segment, new Position(Math.Max(0, fromSegmentPosition) / Position.IndexLimit, 0), snapshot);
+        var left = maxCount;
+        while (left > 0 && await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } next)
+        {
+            reader.Advance();
+            var e = EventDecoding.ToRecordedEvent(next.Record, id, next.BatchPosition, next.Revision);
+            if (e.SegmentPosition < fromSegmentPosition) continue;
+            left--;
+            yield return e;
+        }
+    }
+
+    /// <summary>
     /// Up to <paramref name="maxCount"/> events from <paramref name="from"/> at one revision (the current one
     /// when <paramref name="snapshot"/> is 0), and that revision: everything at or before it has been seen.
     /// </summary>
     internal async Task<(List<RecordedEvent> Events, long Snapshot)> ReadAllPageAsync(
+        Position from, long maxCount, EventFilter filter, long snapshot, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ReadAllPageAtAsync(from, maxCount, filter, snapshot, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EtcdCompactedException) when (attempt < 3)
+            {
+                // Compaction passed the revision this page was reading at: read it again at a newer one.
+                snapshot = 0;
+            }
+        }
+    }
+
+    private async Task<(List<RecordedEvent> Events, long Snapshot)> ReadAllPageAtAsync(
         Position from, long maxCount, EventFilter filter, long snapshot, CancellationToken cancellationToken)
     {
         var catalog = await _catalog.ListSegmentsAsync(cancellationToken, snapshot).ConfigureAwait(false);

@@ -69,4 +69,20 @@ public sealed class ReadTests(EtcdFixture etcd)
         Assert.Equal(5, placed.Count);
         Assert.Equal(2, both.Count);
     }
+
+    [Fact]
+    public async Task a_segment_reads_in_segment_order_from_a_segment_position()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o => o.Segment.Partitions = 1);
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i => store.AppendToStreamAsync($"seg-{i % 4}", StreamState.Any, StoreFactory.Events(1 + i % 2))));
+        var segment = (await store.ReadAllAsync(Position.Start, 1).ToListAsync())[0].Segment;
+
+        var all = await store.ReadSegmentAsync(segment).ToListAsync();
+        var rest = await store.ReadSegmentAsync(segment, all[25].SegmentPosition).ToListAsync();
+
+        Assert.Equal(60, all.Count);
+        Assert.True(all.Zip(all.Skip(1)).All(p => p.First.SegmentPosition < p.Second.SegmentPosition && p.First.Position < p.Second.Position));
+        Assert.Equal(all.Skip(25).Select(e => e.Id), rest.Select(e => e.Id));
+        await Assert.ThrowsAsync<SegmentNotFoundException>(async () => await store.ReadSegmentAsync("20000101T000000Z-p00-g000").ToListAsync());
+    }
 }

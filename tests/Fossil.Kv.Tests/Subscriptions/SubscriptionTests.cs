@@ -55,4 +55,27 @@ public sealed class SubscriptionTests(EtcdFixture etcd)
 
         lock (versions) Assert.Equal([3L, 4, 5, 6], versions);
     }
+
+    [Fact]
+    public async Task a_subscription_from_the_start_catches_up_from_storage_after_etcd_compacted_its_history()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
+        await store.AppendToStreamAsync("compacted", StreamState.Any, StoreFactory.Events(10));
+        var revision = (await store.Etcd.GetAsync(Google.Protobuf.ByteString.CopyFromUtf8("/"))).Header.Revision;
+        await store.Etcd.CompactAsync(new Etcdserverpb.CompactionRequest { Revision = revision, Physical = true });
+        using var cancel = new CancellationTokenSource(Deadline);
+        var received = new List<RecordedEvent>();
+        var consumer = Task.Run(async () =>
+        {
+            await foreach (var e in store.SubscribeToAllAsync(cancellationToken: cancel.Token))
+                lock (received) received.Add(e);
+        });
+
+        await store.AppendToStreamAsync("compacted", StreamState.Any, StoreFactory.Events(5));
+        await Poll.UntilAsync(() => { lock (received) return received.Count >= 15; }, Deadline, "the subscriber has history and live events");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => consumer);
+
+        lock (received) Assert.Equal(Enumerable.Range(0, 15).Select(v => (long)v), received.Select(e => e.Version));
+    }
 }
