@@ -1,42 +1,47 @@
+using Fossil.Kv;
+using Fossil.Kv.Node;
 using Fossil.Kv.Node.Hosting;
+using Fossil.Kv.Node.Http;
 
 var builder = WebApplication.CreateBuilder(args);
 
 // Loopback only unless the operator asks for more (--urls, ASPNETCORE_URLS, Kestrel config).
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes);
 
 using var startupLoggers = LoggerFactory.Create(logging => logging.AddConsole());
-var endpoints = builder.Configuration["Fossil:Etcd:Endpoints"];
 EmbeddedEtcd? embedded = null;
-if (string.IsNullOrWhiteSpace(endpoints))
+if (string.IsNullOrWhiteSpace(builder.Configuration["Fossil:Etcd:Endpoints"]) && !builder.Configuration.GetSection("Fossil:Etcd:Endpoints").GetChildren().Any())
 {
     var options = builder.Configuration.GetSection(EmbeddedEtcdOptions.Section).Get<EmbeddedEtcdOptions>() ?? new EmbeddedEtcdOptions();
     embedded = await EmbeddedEtcd.StartAsync(options, startupLoggers.CreateLogger<EmbeddedEtcd>());
-    endpoints = embedded.ClientUrl.AbsoluteUri.TrimEnd('/');
-    builder.Configuration["Fossil:Etcd:Endpoints"] = endpoints;
+    builder.Configuration["Fossil:Etcd:Endpoints"] = embedded.ClientUrl.AbsoluteUri.TrimEnd('/');
 }
 
+builder.Services.AddFossilKv(builder.Configuration);
 var app = builder.Build();
-var etcdEndpoints = endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(e => new Uri(e)).ToArray();
-using var health = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
 
-app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
-app.MapGet("/health/ready", async () =>
+app.Use(async (context, next) =>
 {
-    foreach (var endpoint in etcdEndpoints)
+    try
     {
-        try
-        {
-            var body = await health.GetStringAsync(new Uri(endpoint, "/health"));
-            if (body.Contains("\"health\":\"true\"", StringComparison.Ordinal))
-                return Results.Ok(new { status = "ready", etcd = endpoint.AbsoluteUri });
-        }
-        catch (HttpRequestException) { }
-        catch (TaskCanceledException) { }
+        await next(context);
     }
-    return Results.Json(new { error = "unavailable", message = "etcd is not reachable at " + string.Join(", ", etcdEndpoints.Select(e => e.AbsoluteUri)) }, statusCode: 503);
+    catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+    {
+        // The client went away; there is no one to answer.
+    }
+    catch (Exception e)
+    {
+        if (e is not FossilException) NodeLog.RequestFailed(app.Logger, context.Request.Method, context.Request.Path, e);
+        await ApiErrors.WriteAsync(context, e);
+    }
 });
+
+StreamEndpoints.Map(app);
+AllEndpoints.Map(app);
+AdminEndpoints.Map(app);
 
 try
 {
@@ -44,5 +49,7 @@ try
 }
 finally
 {
+    // The store finishes in-flight appends before the embedded etcd under it stops.
+    await app.DisposeAsync();
     if (embedded is not null) await embedded.DisposeAsync();
 }

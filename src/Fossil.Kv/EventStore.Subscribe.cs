@@ -32,7 +32,7 @@ public sealed partial class EventStore
             long snapshot;
             while (true)
             {
-                var from = last is { } l ? Following(l) : Position.Start;
+                var from = last is { } l ? l.Successor : Position.Start;
                 var (page, pageSnapshot) = await ReadAllPageAsync(from, CatchUpPage, filter, snapshot: 0, cancellationToken).ConfigureAwait(false);
                 foreach (var e in page)
                 {
@@ -138,7 +138,4 @@ public sealed partial class EventStore
             foreach (var e in batch) yield return e;
         }
     }
-
-    private static Position Following(Position position) =>
-        position.Index + 1 < Position.IndexLimit ? position with { Index = position.Index + 1 } : new Position(position.Revision + 1, 0);
 }

@@ -38,7 +38,7 @@ public sealed class WrongExpectedVersionException(string stream, StreamState exp
 /// <summary>An event id the stream already holds was sent again with different content.</summary>
 public sealed class DuplicateEventIdException(string stream, Guid eventId, long version)
     : FossilException("duplicate_event_id",
-        $"Event id {eventId} is already in stream '{stream}' at version {version} with different content.")
+        $"Event id {eventId} is already in stream '{stream}' at version {version}; a repeat must resend that whole append with the same ids and content.")
 {
     public string Stream { get; } = stream;
 

@@ -15,6 +15,9 @@ public readonly record struct Position(long Revision, int Index) : IComparable<P
 
     public static Position Start { get; } = new(0, 0);
 
+    /// <summary>The smallest position after this one: where a reader that has seen this position continues.</summary>
+    public Position Successor => Index + 1 < IndexLimit ? this with { Index = Index + 1 } : new Position(Revision + 1, 0);
+
     public int CompareTo(Position other)
     {
         var byRevision = Revision.CompareTo(other.Revision);

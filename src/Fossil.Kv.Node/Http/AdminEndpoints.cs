@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fossil.Kv.Configuration;
+using Fossil.Kv.Segments;
+
+namespace Fossil.Kv.Node.Http;
+
+/// <summary><c>/meta/config</c>, <c>/segments</c> and the health endpoints.</summary>
+internal static class AdminEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/meta/config", async (HttpContext context, EventStore store) =>
+        {
+            var settings = await store.GetSettingsAsync(context.RequestAborted);
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSettings(writer, settings));
+        });
+        app.MapPut("/meta/config", async (HttpContext context, EventStore store) =>
+        {
+            var body = await RequestBody.ReadAsync(context);
+            JsonObject changes;
+            try
+            {
+                changes = JsonNode.Parse(body.Span) as JsonObject ?? throw new InvalidRequestException("The body must be a JSON object of settings, e.g. {\"segment.duration\": \"1h\"}.");
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidRequestException($"The body is not valid JSON ({e.Message}).");
+            }
+            var (_, after) = await store.UpdateSettingsAsync(changes, context.RequestAborted);
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSettings(writer, after));
+        });
+
+        app.MapGet("/segments", async (HttpContext context, EventStore store) =>
+        {
+            var status = QueryValues.Text(context.Request.Query["status"]);
+            SegmentStatus? wanted = status is null ? null
+                : Enum.TryParse<SegmentStatus>(status, ignoreCase: true, out var parsed) ? parsed
+                : throw new InvalidRequestException($"status must be active, sealed, expiring or dropped (got '{status}').");
+            var segments = await store.ListSegmentsAsync(context.RequestAborted);
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteStartArray("segments");
+                foreach (var segment in segments.Where(s => wanted is null || s.Status == wanted)) WriteSegment(writer, segment);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            });
+        });
+        app.MapGet("/segments/{sid}", async (HttpContext context, EventStore store, string sid) =>
+        {
+            var segment = await store.GetSegmentAsync(sid, context.RequestAborted);
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment));
+        });
+
+        app.MapGet("/health/live", () => Results.Json(new { status = "live" }));
+        app.MapGet("/health/ready", async (HttpContext context, EventStore store) =>
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            var reachable = await store.IsEtcdReachableAsync(timeout.Token);
+            return reachable
+                ? Results.Json(new { status = "ready" })
+                : Results.Json(new { error = "unavailable", message = "etcd is not reachable." }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+    }
+
+    private static void WriteSettings(Utf8JsonWriter writer, StoreSettings settings)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, value) in settings.ToPairs())
+        {
+            if (long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)) writer.WriteNumber(name, number);
+            else writer.WriteString(name, value);
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("segment_id", segment.SegmentId);
+        writer.WriteNumber("partition", segment.Partition);
+        writer.WriteStartObject("time_range");
+        writer.WriteString("start", segment.TimeRange.Start);
+        writer.WriteString("end", segment.TimeRange.End);
+        writer.WriteEndObject();
+        writer.WriteString("status", segment.Status.ToString().ToLowerInvariant());
+        writer.WriteNumber("document_count", segment.DocumentCount);
+        writer.WriteNumber("entity_count", segment.EntityCount);
+        writer.WriteNumber("vector_count", segment.VectorCount);
+        writer.WriteNumber("size_bytes", segment.SizeBytes);
+        writer.WriteString("created_at", segment.CreatedAt);
+        if (segment.SealedAt is { } sealedAt) writer.WriteString("sealed_at", sealedAt);
+        else writer.WriteNull("sealed_at");
+        writer.WriteBoolean("materialized", false);
+        writer.WriteEndObject();
+    }
+}

@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Fossil.Kv.Node.Http;
+
+/// <summary>
+/// The one place where exceptions become HTTP answers: <c>{"error": "&lt;code&gt;", "message": "..."}</c>
+/// with the status the contract names, and never a stack trace.
+/// </summary>
+internal static class ApiErrors
+{
+    public static async Task WriteAsync(HttpContext context, Exception exception)
+    {
+        var (status, code) = exception switch
+        {
+            WrongExpectedVersionException => (409, "wrong_expected_version"),
+            DuplicateEventIdException => (409, "duplicate_event_id"),
+            StreamNotFoundException => (404, "stream_not_found"),
+            SegmentNotFoundException => (404, "segment_not_found"),
+            AppendTooLargeException => (413, "too_large"),
+            StoreUnavailableException => (503, "unavailable"),
+            StoreFullException => (507, "no_space"),
+            SegmentStateException => (409, "invalid_segment_state"),
+            InvalidRequestException => (400, "invalid_request"),
+            BadHttpRequestException { StatusCode: 413 } => (413, "too_large"),
+            BadHttpRequestException or JsonException => (400, "invalid_request"),
+            Etcd.EtcdException or HttpRequestException or TimeoutException => (503, "unavailable"),
+            _ => (500, "internal"),
+        };
+        var response = context.Response;
+        if (response.HasStarted) return;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        if (status == 503)
+        {
+            var retryAfter = exception is StoreUnavailableException u ? u.RetryAfter : TimeSpan.FromSeconds(1);
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+        var message = status == 500 ? "The node failed to handle the request; see its log." : exception.Message;
+        await using var writer = new Utf8JsonWriter(response.Body, EventJson.WriterOptions);
+        writer.WriteStartObject();
+        writer.WriteString("error", code);
+        writer.WriteString("message", message);
+        if (exception is WrongExpectedVersionException wrong)
+        {
+            writer.WriteString("stream", wrong.Stream);
+            WriteVersion(writer, "expected", wrong.ExpectedState.ToString());
+            if (wrong.ActualVersion < 0) writer.WriteString("actual", "no_stream");
+            else writer.WriteNumber("actual", wrong.ActualVersion);
+        }
+        if (exception is AppendTooLargeException tooLarge) writer.WriteNumber("limit", tooLarge.Limit);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteVersion(Utf8JsonWriter writer, string name, string state)
+    {
+        if (long.TryParse(state, NumberStyles.None, CultureInfo.InvariantCulture, out var version)) writer.WriteNumber(name, version);
+        else writer.WriteString(name, state);
+    }
+
+    public static InvalidRequestException Invalid(string message) => new(message);
+}

@@ -1,0 +1,232 @@
+using System.Text.Json;
+
+namespace Fossil.Kv.Node.Http;
+
+/// <summary>
+/// Parses append bodies with a forward-only reader (no JSON DOM): event data is kept as the raw JSON
+/// bytes of the request, sliced out without re-serializing. Every problem is an
+/// <see cref="InvalidRequestException"/> that names it.
+/// </summary>
+internal static class AppendRequestParser
+{
+    /// <summary><c>{"expectedVersion": ..., "events": [...]}</c></summary>
+    public static (StreamState Expected, List<EventData> Events) ParseStreamAppend(ReadOnlyMemory<byte> body)
+    {
+        var reader = Start(body.Span);
+        var (expected, events) = ReadStreamAppend(ref reader, body, withStream: false).Item2;
+        return (expected, events);
+    }
+
+    /// <summary><c>{"streams": [{"stream", "expectedVersion", "events"}, ...]}</c></summary>
+    public static List<StreamAppend> ParseMultiAppend(ReadOnlyMemory<byte> body)
+    {
+        var reader = Start(body.Span);
+        List<StreamAppend>? streams = null;
+        while (ReadProperty(ref reader) is { } name)
+        {
+            if (name != "streams") throw Invalid($"unknown property '{name}' (expected \"streams\")");
+            Expect(ref reader, JsonTokenType.StartArray, "\"streams\" must be an array");
+            streams = [];
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.StartObject) throw Invalid("each entry of \"streams\" must be an object");
+                var (stream, (expected, events)) = ReadStreamAppend(ref reader, body, withStream: true);
+                streams.Add(new StreamAppend(stream!, expected, events));
+            }
+        }
+        return streams is { Count: > 0 } ? streams : throw Invalid("\"streams\" must list at least one stream");
+    }
+
+    private static Utf8JsonReader Start(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw Invalid("the body must be a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw Invalid($"the body is not valid JSON ({e.Message})");
+        }
+        return reader;
+    }
+
+    private static (string? Stream, (StreamState, List<EventData>)) ReadStreamAppend(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, bool withStream)
+    {
+        string? stream = null;
+        var expected = StreamState.Any;
+        List<EventData>? events = null;
+        while (ReadProperty(ref reader) is { } name)
+        {
+            switch (name)
+            {
+                case "stream" when withStream:
+                    Read(ref reader);
+                    stream = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid("\"stream\" must be a string");
+                    break;
+                case "expectedVersion":
+                    expected = ReadExpected(ref reader);
+                    break;
+                case "events":
+                    events = ReadEvents(ref reader, body);
+                    break;
+                default:
+                    throw Invalid($"unknown property '{name}' (expected {(withStream ? "\"stream\", " : "")}\"expectedVersion\" and \"events\")");
+            }
+        }
+        if (withStream && stream is null) throw Invalid("each entry of \"streams\" needs a \"stream\"");
+        if (events is null) throw Invalid($"{(stream is null ? "the append" : $"the append to '{stream}'")} has no \"events\" array");
+        return (stream, (expected, events));
+    }
+
+    private static StreamState ReadExpected(ref Utf8JsonReader reader)
+    {
+        Read(ref reader);
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            if (reader.TryGetInt64(out var version) && version >= 0) return StreamState.StreamRevision(version);
+        }
+        else if (reader.TokenType == JsonTokenType.String && StreamState.TryParse(reader.GetString(), out var state))
+        {
+            return state;
+        }
+        throw Invalid("\"expectedVersion\" must be \"any\", \"no_stream\", \"exists\" or a version number (0 or more)");
+    }
+
+    private static List<EventData> ReadEvents(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body)
+    {
+        Expect(ref reader, JsonTokenType.StartArray, "\"events\" must be an array");
+        var events = new List<EventData>();
+        while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject) throw Invalid($"event {events.Count} must be an object");
+            events.Add(ReadEvent(ref reader, body, events.Count));
+        }
+        return events;
+    }
+
+    private static EventData ReadEvent(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, int index)
+    {
+        Guid? id = null;
+        string? type = null;
+        ReadOnlyMemory<byte>? data = null, metadata = null;
+        byte[]? binary = null;
+        float[]? vector = null;
+        List<string>? entities = null;
+        while (ReadProperty(ref reader) is { } name)
+        {
+            switch (name)
+            {
+                case "id":
+                    Read(ref reader);
+                    if (reader.TokenType == JsonTokenType.Null) break;
+                    if (reader.TokenType != JsonTokenType.String || !Guid.TryParse(reader.GetString(), out var parsed))
+                        throw Invalid($"event {index} has an \"id\" that is not a UUID");
+                    id = parsed;
+                    break;
+                case "type":
+                    Read(ref reader);
+                    type = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"event {index} has a \"type\" that is not a string");
+                    break;
+                case "data":
+                    data = RawValue(ref reader, body);
+                    break;
+                case "dataBase64":
+                    Read(ref reader);
+                    if (reader.TokenType != JsonTokenType.String || !reader.TryGetBytesFromBase64(out binary))
+                        throw Invalid($"event {index} has \"dataBase64\" that is not base64");
+                    break;
+                case "metadata":
+                    Read(ref reader);
+                    if (reader.TokenType == JsonTokenType.Null) break;
+                    if (reader.TokenType != JsonTokenType.StartObject) throw Invalid($"event {index} has \"metadata\" that is not a JSON object");
+                    metadata = RawValueFromCurrent(ref reader, body);
+                    break;
+                case "vector":
+                    vector = ReadVector(ref reader, index);
+                    break;
+                case "entities":
+                    entities = ReadStrings(ref reader, $"event {index} has \"entities\" that is not an array of strings");
+                    break;
+                default:
+                    throw Invalid($"event {index} has unknown property '{name}'");
+            }
+        }
+        if (string.IsNullOrEmpty(type)) throw Invalid($"event {index} has no \"type\"");
+        if (data is not null && binary is not null) throw Invalid($"event {index} has both \"data\" and \"dataBase64\"");
+        var payload = binary is not null ? binary : data ?? ReadOnlyMemory<byte>.Empty;
+        return new EventData(id, type, payload, metadata, binary is not null ? EventData.BinaryContentType : EventData.JsonContentType)
+        {
+            Vector = vector,
+            Entities = entities,
+        };
+    }
+
+    private static float[] ReadVector(ref Utf8JsonReader reader, int index)
+    {
+        Expect(ref reader, JsonTokenType.StartArray, $"event {index} has a \"vector\" that is not an array of numbers");
+        var values = new List<float>();
+        while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var value))
+                throw Invalid($"event {index} has a \"vector\" that is not an array of numbers");
+            values.Add((float)value);
+        }
+        return [.. values];
+    }
+
+    private static List<string> ReadStrings(ref Utf8JsonReader reader, string problem)
+    {
+        Expect(ref reader, JsonTokenType.StartArray, problem);
+        var values = new List<string>();
+        while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
+            values.Add(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw Invalid(problem));
+        return values;
+    }
+
+    /// <summary>The next value's raw JSON bytes, sliced from the body.</summary>
+    private static ReadOnlyMemory<byte> RawValue(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body)
+    {
+        Read(ref reader);
+        return RawValueFromCurrent(ref reader, body);
+    }
+
+    private static ReadOnlyMemory<byte> RawValueFromCurrent(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body)
+    {
+        var start = (int)reader.TokenStartIndex;
+        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+        return body[start..(int)reader.BytesConsumed];
+    }
+
+    /// <summary>The next property name of the current object, or null at its end.</summary>
+    private static string? ReadProperty(ref Utf8JsonReader reader)
+    {
+        Read(ref reader);
+        return reader.TokenType switch
+        {
+            JsonTokenType.PropertyName => reader.GetString(),
+            JsonTokenType.EndObject => null,
+            _ => throw Invalid("malformed JSON object"),
+        };
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string problem)
+    {
+        Read(ref reader);
+        if (reader.TokenType != type) throw Invalid(problem);
+    }
+
+    private static bool Read(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.Read() ? true : throw Invalid("the body ends before the JSON is complete");
+        }
+        catch (JsonException e)
+        {
+            throw Invalid($"the body is not valid JSON ({e.Message})");
+        }
+    }
+
+    private static InvalidRequestException Invalid(string problem) => new($"Invalid request: {problem}.");
+}

@@ -1,0 +1,27 @@
+namespace Fossil.Kv.Node.Http;
+
+/// <summary>
+/// Stream names in paths may hold any character, <c>/</c> included (sent as <c>%2F</c>). Routing would
+/// decode some escapes and not others, so the name is cut from the raw request target and decoded once.
+/// </summary>
+internal static class StreamRoutes
+{
+    public static string StreamName(HttpContext context, string suffix)
+    {
+        var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        var path = query < 0 ? target : target[..query];
+        const string prefix = "/streams/";
+        var start = path.IndexOf(prefix, StringComparison.Ordinal);
+        var end = suffix.Length == 0 ? path.Length : path.LastIndexOf(suffix, StringComparison.Ordinal);
+        if (start < 0 || end < start + prefix.Length) throw new InvalidRequestException("The request path names no stream.");
+        try
+        {
+            return Uri.UnescapeDataString(path[(start + prefix.Length)..end]);
+        }
+        catch (UriFormatException)
+        {
+            throw new InvalidRequestException("The stream name in the path is not valid percent-encoding.");
+        }
+    }
+}

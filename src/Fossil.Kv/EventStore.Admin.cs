@@ -1,0 +1,80 @@
+using System.Text.Json.Nodes;
+using Etcdserverpb;
+using Fossil.Kv.Configuration;
+using Fossil.Kv.Keyspace;
+using Fossil.Kv.Segments;
+
+namespace Fossil.Kv;
+
+public sealed partial class EventStore
+{
+    /// <summary>The store-wide settings in <c>/meta/config</c>, read now.</summary>
+    public async Task<StoreSettings> GetSettingsAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        _catalog.ForgetSettings();
+        return await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Changes store-wide settings with a compare-and-swap on <c>/meta/config</c>: every value is validated
+    /// first, and nothing changes unless all are valid. Segment settings take effect at the next window.
+    /// Returns the settings before and after.
+    /// </summary>
+    /// <exception cref="InvalidSettingException">A name is unknown or a value is invalid.</exception>
+    public async Task<(StoreSettings Before, StoreSettings After)> UpdateSettingsAsync(JsonObject changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        if (changes.Count == 0) throw new InvalidRequestException("The change names no setting.");
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var key = _context.Keys.Config;
+        while (true)
+        {
+            var current = await _context.Etcd.GetAsync(Ops.Bytes(key), cancellationToken).ConfigureAwait(false);
+            var kv = current.Kvs[0];
+            var before = StoreSettings.FromJsonBytes(kv.Value.Span);
+            var after = before.WithJson(changes);
+            if (before.VectorDimension != 0 && after.VectorDimension != before.VectorDimension)
+                throw new InvalidSettingException("vector.dimension", $"vector.dimension is fixed at {before.VectorDimension} once vectors were stored; it cannot become {after.VectorDimension}.");
+            var txn = new TxnRequest();
+            txn.Compare.Add(Ops.ModRevisionIs(key, kv.ModRevision));
+            txn.Success.Add(Ops.Put(key, after.ToJsonBytes()));
+            if ((await _context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false)).Succeeded)
+            {
+                _catalog.ForgetSettings();
+                return (before, after);
+            }
+        }
+    }
+
+    /// <summary>The segment catalog, oldest first.</summary>
+    public async Task<IReadOnlyList<SegmentRecord>> ListSegmentsAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var (segments, _) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
+        return [.. segments.Select(s => s.Record)];
+    }
+
+    /// <exception cref="SegmentNotFoundException">No such segment.</exception>
+    public async Task<SegmentRecord> GetSegmentAsync(string segmentId, CancellationToken cancellationToken = default)
+    {
+        if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var found = await _catalog.ReadSegmentsAsync([id], cancellationToken).ConfigureAwait(false);
+        return found.Count > 0 ? found[0].Record : throw new SegmentNotFoundException(segmentId);
+    }
+
+    /// <summary>True when etcd answers a linearizable read now.</summary>
+    public async Task<bool> IsEtcdReachableAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _context.Etcd.GetAsync(Ops.Bytes(_context.Keys.Config), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Etcd.EtcdException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System.Net;
+
+namespace Fossil.Kv.Node.Tests;
+
+/// <summary>One node process for a test collection, on a real etcd, under a root prefix of its own.</summary>
+public sealed class NodeFixture : IAsyncLifetime
+{
+    private readonly EtcdFixture _etcd = new();
+    private NodeProcess? _node;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _etcd.InitializeAsync();
+        var endpoints = string.Join(',', _etcd.Endpoints.Select(e => e.AbsoluteUri.TrimEnd('/')));
+        _node = NodeProcess.Start(Path.GetTempPath(), $"--Fossil:Etcd:Endpoints={endpoints}", $"--Fossil:RootPrefix={TestKeys.UniquePrefix("node")}");
+        Http = new HttpClient { BaseAddress = _node.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        await Poll.UntilAsync(async () =>
+        {
+            Assert.False(_node.HasExited, "the node exited while starting");
+            try
+            {
+                using var response = await Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                return response.StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(60), "the node is ready");
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        if (_node is not null) await _node.DisposeAsync();
+        await _etcd.DisposeAsync();
+    }
+}
