@@ -20,6 +20,7 @@ if (string.IsNullOrWhiteSpace(builder.Configuration["Fossil:Etcd:Endpoints"]) &&
 }
 
 builder.Services.AddFossilKv(builder.Configuration);
+builder.Services.AddHostedService<NodeBackgroundService>();
 var app = builder.Build();
 
 app.Use(async (context, next) =>

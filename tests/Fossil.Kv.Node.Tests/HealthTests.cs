@@ -12,10 +12,16 @@ public sealed class HealthTests(EtcdFixture etcd)
     public async Task node_answers_live_and_ready_against_configured_etcd()
     {
         var endpoints = string.Join(',', etcd.Endpoints.Select(e => e.AbsoluteUri.TrimEnd('/')));
-        await using var node = NodeProcess.Start(Path.GetTempPath(), $"--Fossil:Etcd:Endpoints={endpoints}");
+        var prefix = TestKeys.UniquePrefix();
+        await using var node = NodeProcess.Start(Path.GetTempPath(), $"--Fossil:Etcd:Endpoints={endpoints}", $"--Fossil:RootPrefix={prefix}");
 
         await WaitForStatusAsync(node, "/health/live", HttpStatusCode.OK);
         await WaitForStatusAsync(node, "/health/ready", HttpStatusCode.OK);
+        await Poll.UntilAsync(async () => await NodeKeysAsync(prefix) == 1, Deadline, "the node registered in /meta/nodes");
+        await node.StopAsync();
+
+        // A graceful stop revokes the node's lease, so its key goes at once rather than after the TTL.
+        Assert.Equal(0, await NodeKeysAsync(prefix));
     }
 
     [Fact]
@@ -41,6 +47,10 @@ public sealed class HealthTests(EtcdFixture etcd)
             Directory.Delete(dataRoot, recursive: true);
         }
     }
+
+    private async Task<int> NodeKeysAsync(string prefix) =>
+        (await EtcdCtl.RunAsync(etcd.Endpoints, "get", "--prefix", "--keys-only", prefix + "/meta/nodes/"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length;
 
     private static bool ProcessRuns(int pid)
     {

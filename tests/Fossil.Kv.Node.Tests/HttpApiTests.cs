@@ -163,6 +163,19 @@ public sealed class HttpApiTests(NodeFixture node)
     }
 
     [Fact]
+    public async Task nodes_lists_the_running_node()
+    {
+        var self = Http.BaseAddress!.AbsoluteUri.TrimEnd('/');
+        // The node registers in the background once it serves; wait for its key.
+        await Poll.UntilAsync(async () =>
+        {
+            var (status, body) = await SendAsync(HttpMethod.Get, "/nodes");
+            Assert.Equal(HttpStatusCode.OK, status);
+            return body["nodes"]!.AsArray().SelectMany(n => n!["urls"]!.AsArray().Select(u => u!.GetValue<string>().TrimEnd('/'))).Contains(self);
+        }, TimeSpan.FromSeconds(30), "the node lists itself");
+    }
+
+    [Fact]
     public async Task invalid_config_is_refused_and_leaves_config_unchanged()
     {
         var before = (await SendAsync(HttpMethod.Get, "/meta/config")).Body.ToJsonString();

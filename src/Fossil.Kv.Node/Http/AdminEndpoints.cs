@@ -53,6 +53,29 @@ internal static class AdminEndpoints
             await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment));
         });
 
+        app.MapGet("/nodes", async (HttpContext context, EventStore store) =>
+        {
+            var nodes = await store.ListNodesAsync(context.RequestAborted);
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteStartArray("nodes");
+                foreach (var node in nodes)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("id", node.Id);
+                    writer.WriteStartArray("urls");
+                    foreach (var url in node.Urls) writer.WriteStringValue(url);
+                    writer.WriteEndArray();
+                    writer.WriteString("started_at", node.StartedAt);
+                    writer.WriteString("version", node.Version);
+                    writer.WriteEndObject();
+                }
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            });
+        });
+
         app.MapGet("/health/live", () => Results.Json(new { status = "live" }));
         app.MapGet("/health/ready", async (HttpContext context, EventStore store) =>
         {

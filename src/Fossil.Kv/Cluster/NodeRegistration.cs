@@ -1,0 +1,79 @@
+using System.Text.Json;
+using Etcdserverpb;
+using Fossil.Kv.Etcd;
+using Fossil.Kv.Keyspace;
+
+namespace Fossil.Kv.Cluster;
+
+/// <summary>A live node as it registers itself in <c>/meta/nodes/&lt;id&gt;</c>.</summary>
+public sealed record NodeInfo(string Id, IReadOnlyList<string> Urls, DateTime StartedAt, string Version)
+{
+    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, FossilJson.Compact);
+
+    public static NodeInfo FromJsonBytes(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize<NodeInfo>(json, FossilJson.Compact) ?? throw new JsonException("node record is null");
+}
+
+/// <summary>
+/// Keeps a node's key in <c>/meta/nodes</c> alive on a lease: the key vanishes when the node dies (the
+/// lease expires) and is revoked when it stops. If the lease is lost while the node still runs (a long
+/// partition), it registers again on a new lease.
+/// </summary>
+public sealed class NodeRegistration : IAsyncDisposable
+{
+    private readonly StoreContext _context;
+    private readonly NodeInfo _node;
+    private readonly long _ttlSeconds;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private volatile EtcdLease? _lease;
+
+    internal NodeRegistration(StoreContext context, NodeInfo node, TimeSpan ttl)
+    {
+        _context = context;
+        _node = node;
+        _ttlSeconds = Math.Max(2, (long)ttl.TotalSeconds);
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The lease the node's key lives on now; background work fences with it.</summary>
+    public EtcdLease? Lease => _lease;
+
+    private async Task RunAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var lease = await _context.Etcd.CreateLeaseAsync(_ttlSeconds, _stopping.Token).ConfigureAwait(false);
+                var put = new PutRequest { Key = Ops.Bytes(_context.Keys.Node(_node.Id)), Value = Ops.Bytes(_node.ToJsonBytes()), Lease = lease.Id };
+                await _context.Etcd.PutAsync(put, _stopping.Token).ConfigureAwait(false);
+                var previous = _lease;
+                _lease = lease;
+                if (previous is not null) await previous.DisposeAsync().ConfigureAwait(false);
+                using var watch = CancellationTokenSource.CreateLinkedTokenSource(lease.Lost, _stopping.Token);
+                await Task.Delay(Timeout.Infinite, watch.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+            {
+                // The lease was lost: register again.
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (EtcdException)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        if (_lease is { } lease) await lease.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}
