@@ -21,7 +21,19 @@ if (string.IsNullOrWhiteSpace(builder.Configuration["Fossil:Etcd:Endpoints"]) &&
 
 builder.Services.AddFossilKv(builder.Configuration);
 builder.Services.AddHostedService<NodeBackgroundService>();
+var apiKeys = new ApiKeyCheck(builder.Configuration.GetSection("Fossil:Security:ApiKeys").Get<List<ApiKeyOptions>>() ?? []);
 var app = builder.Build();
+
+app.Use(async (context, next) =>
+{
+    if (apiKeys.Check(context) is { } refusal)
+    {
+        context.Response.StatusCode = refusal.Status;
+        await context.Response.WriteAsJsonAsync(new { error = refusal.Error, message = refusal.Message });
+        return;
+    }
+    await next(context);
+});
 
 app.Use(async (context, next) =>
 {
