@@ -77,4 +77,25 @@ public sealed partial class EventStore
             return false;
         }
     }
+
+    /// <summary>
+    /// Seals a segment now: an active segment's partition moves to a new segment (a new generation in the
+    /// same window) in one compare-and-swap, and appends go there from then on. Sealing a sealed segment
+    /// changes nothing. Returns the segment's record afterwards.
+    /// </summary>
+    /// <exception cref="SegmentNotFoundException">No such segment.</exception>
+    public async Task<SegmentRecord> SealSegmentAsync(string segmentId, CancellationToken cancellationToken = default)
+    {
+        var record = await GetSegmentAsync(segmentId, cancellationToken).ConfigureAwait(false);
+        while (record.Status == SegmentStatus.Active)
+        {
+            var window = await _catalog.ReadWindowAsync(cancellationToken).ConfigureAwait(false);
+            // Rotation seals the replaced segments in the same Txn, so an active segment is always in the window.
+            if (window is null || !window.Contains(record.Id))
+                throw new SegmentStateException(record.Id, $"Segment {segmentId} is marked active but is not in the current window.");
+            await _catalog.RotateAsync(window, record.Partition, cancellationToken).ConfigureAwait(false);
+            record = await GetSegmentAsync(segmentId, cancellationToken).ConfigureAwait(false);
+        }
+        return record;
+    }
 }

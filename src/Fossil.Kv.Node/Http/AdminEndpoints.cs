@@ -53,6 +53,12 @@ internal static class AdminEndpoints
             await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment));
         });
 
+        app.MapPost("/segments/{sid}/seal", async (HttpContext context, EventStore store, string sid) =>
+        {
+            var segment = await store.SealSegmentAsync(sid, context.RequestAborted);
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment));
+        });
+
         app.MapGet("/nodes", async (HttpContext context, EventStore store) =>
         {
             var nodes = await store.ListNodesAsync(context.RequestAborted);

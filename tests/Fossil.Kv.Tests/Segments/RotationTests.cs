@@ -78,4 +78,22 @@ public sealed class RotationTests(EtcdFixture etcd)
         Assert.Single(segments.Select(s => s.WindowStart).Distinct());
         Assert.Equal(Enumerable.Range(0, segments.Length), segments.Select(s => s.Generation));
     }
+
+    [Fact]
+    public async Task sealing_an_active_segment_by_hand_moves_its_partition_on_and_is_idempotent()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o => o.Segment.Partitions = 1);
+        var first = await store.AppendToStreamAsync("hand", StreamState.Any, StoreFactory.Events(2));
+
+        var sealedRecord = await store.SealSegmentAsync(first.Segment);
+        var again = await store.SealSegmentAsync(first.Segment);
+        var next = await store.AppendToStreamAsync("hand", StreamState.StreamRevision(1), StoreFactory.Events(1));
+
+        Assert.Equal(SegmentStatus.Sealed, sealedRecord.Status);
+        Assert.Equal(sealedRecord, again);
+        Assert.NotEqual(first.Segment, next.Segment);
+        Assert.Equal(2, next.LastVersion);
+        Assert.Equal([first.Segment, next.Segment], (await store.GetStreamAsync("hand")).Segments.Select(s => s.Segment));
+        await Assert.ThrowsAsync<SegmentNotFoundException>(() => store.SealSegmentAsync("20000101T000000Z-p00-g000"));
+    }
 }
