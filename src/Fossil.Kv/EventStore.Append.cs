@@ -33,6 +33,34 @@ public sealed partial class EventStore
     /// </summary>
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<StreamAppend> streams, CancellationToken cancellationToken = default)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            var results = await AppendCoreAsync(streams, cancellationToken).ConfigureAwait(false);
+            var repeat = results[0].IsRepeat;
+            StoreMetrics.Appends.Add(1, new KeyValuePair<string, object?>("result", repeat ? "repeat" : "created"));
+            if (!repeat)
+            {
+                long events = 0;
+                foreach (var result in results) events += result.LastVersion - result.FirstVersion + 1;
+                StoreMetrics.EventsAppended.Add(events);
+            }
+            return results;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            StoreMetrics.Appends.Add(1, new KeyValuePair<string, object?>("result", StoreMetrics.Outcome(e)));
+            StoreMetrics.EtcdError(e);
+            throw;
+        }
+        finally
+        {
+            StoreMetrics.AppendSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private async Task<IReadOnlyList<AppendResult>> AppendCoreAsync(IReadOnlyList<StreamAppend> streams, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(streams);
         if (streams.Count == 0) throw new InvalidRequestException("An append must name at least one stream.");
         if (streams.Count > AppendLimits.MaxStreamsPerAppend)
