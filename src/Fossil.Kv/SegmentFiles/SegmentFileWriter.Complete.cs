@@ -121,12 +121,10 @@ public sealed partial class SegmentFileWriter
         Array.Sort(pairs, static (x, y) => x.A != y.A ? x.A.CompareTo(y.A) : x.B.CompareTo(y.B));
         var pairStart = new int[entities.Count];
         var pairCount = new int[entities.Count];
-        for (var i = pairs.Length - 1; i >= 0; i--)
-        {
-            var e = pairs[i].A - streams.Count;
-            pairStart[e] = i;
-            pairCount[e]++;
-        }
+        foreach (var pair in pairs)
+            pairCount[pair.A - streams.Count]++;
+        for (var e = 1; e < entities.Count; e++)
+            pairStart[e] = pairStart[e - 1] + pairCount[e - 1]; // runs follow key order, an entity without pairs included
 
         var keyCount = streams.Count + entities.Count;
         using var file = new ChecksummedFile(Path.Combine(_directory, SegmentFileNames.Entities));

@@ -199,6 +199,29 @@ public sealed class SegmentFileRoundTripTests
     }
 
     [Fact]
+    public void entities_without_co_occurrences_sit_between_those_with_them()
+    {
+        using var root = new TempDirectory();
+        var events = SegmentFixture.Generate(seed: 11, events: 5, largeEvent: false);
+        string[][] mentions = [["b"], ["a", "c", "a"], ["d"], ["c", "e"], []];
+        for (var i = 0; i < events.Count; i++)
+        {
+            events[i].Record.Entities.Clear();
+            events[i].Record.Entities.Add(mentions[i]);
+            events[i] = events[i] with { Bytes = Google.Protobuf.MessageExtensions.ToByteArray(events[i].Record) };
+        }
+        using var set = SegmentFileSet.Open(SegmentFixture.Write(root, events), populate: false);
+
+        Assert.Equal(["a", "b", "c", "d", "e"], set.GetEntities().Select(e => e.Entity));
+        Assert.Empty(set.GetRelatedEntities("b"));
+        Assert.Empty(set.GetRelatedEntities("d"));
+        Assert.Equal([("c", 1L)], set.GetRelatedEntities("a").Select(r => (r.Other, r.Count)));
+        Assert.Equal([("a", 1L), ("e", 1L)], set.GetRelatedEntities("c").Select(r => (r.Other, r.Count)));
+        Assert.Equal([("a", "c", 1L), ("c", "e", 1L)], set.GetCoOccurrences().Select(p => (p.Entity, p.Other, p.Count)));
+        Assert.Equal([events[1].SegmentPosition], set.ReadEntity("a").Select(d => d.SegmentPosition));
+    }
+
+    [Fact]
     public void vectors_are_searchable_and_labelled_by_segment_position()
     {
         using var root = new TempDirectory();
