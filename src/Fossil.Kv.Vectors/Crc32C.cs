@@ -10,7 +10,7 @@ namespace Fossil.Kv.Vectors;
 /// System.IO.Hashing is not on our package mirror, so this is our own: the SSE4.2 / ARMv8 CRC32
 /// instruction when present, slicing-by-8 tables otherwise.
 /// </summary>
-internal static class Crc32C
+public static class Crc32C
 {
     private const uint Polynomial = 0x82F63B78u;
     private static readonly uint[] s_table = BuildTable();
