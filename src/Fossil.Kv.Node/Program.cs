@@ -21,8 +21,12 @@ if (string.IsNullOrWhiteSpace(builder.Configuration["Fossil:Etcd:Endpoints"]) &&
 
 builder.Services.AddFossilKv(builder.Configuration);
 builder.Services.AddHostedService<NodeBackgroundService>();
+builder.Services.AddSingleton(_ => new PrometheusMetrics(EventStore.MeterName, NodeMetrics.MeterName));
+builder.Services.AddSingleton<NodeMetrics>();
 var apiKeys = new ApiKeyCheck(builder.Configuration.GetSection("Fossil:Security:ApiKeys").Get<List<ApiKeyOptions>>() ?? []);
 var app = builder.Build();
+// Listen from the start: measurements made before the first scrape would otherwise be lost.
+app.Services.GetRequiredService<PrometheusMetrics>();
 
 app.Use(async (context, next) =>
 {
@@ -55,6 +59,12 @@ app.Use(async (context, next) =>
 StreamEndpoints.Map(app);
 AllEndpoints.Map(app);
 AdminEndpoints.Map(app);
+app.MapGet("/metrics", async (HttpContext context, PrometheusMetrics metrics, NodeMetrics node) =>
+{
+    await node.RefreshSegmentGaugesAsync(context.RequestAborted);
+    context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+    await context.Response.WriteAsync(metrics.Render(), context.RequestAborted);
+});
 
 try
 {

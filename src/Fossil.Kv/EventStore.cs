@@ -53,6 +53,9 @@ public sealed partial class EventStore : IAsyncDisposable
         }
     }
 
+    /// <summary>Name of the <see cref="System.Diagnostics.Metrics.Meter"/> the store's instruments are on.</summary>
+    public const string MeterName = StoreMetrics.MeterName;
+
     internal StoreContext Context => _context;
 
     internal SegmentCatalog Catalog => _catalog;

@@ -163,6 +163,22 @@ public sealed class HttpApiTests(NodeFixture node)
     }
 
     [Fact]
+    public async Task metrics_are_served_in_prometheus_text_format()
+    {
+        await SendAsync(HttpMethod.Post, Path(NewStream("metrics"), "/events"), """{"events":[{"type":"t"}]}""");
+
+        using var response = await Http.GetAsync(new Uri("/metrics", UriKind.Relative));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+        Assert.Contains("# TYPE fossil_appends_total counter", text, StringComparison.Ordinal);
+        Assert.Matches("fossil_appends_total\\{result=\"created\"\\} [1-9]", text);
+        Assert.Contains("fossil_append_duration_seconds_bucket{le=\"+Inf\"}", text, StringComparison.Ordinal);
+        Assert.Matches("fossil_segments\\{status=\"active\"\\} [1-9]", text);
+    }
+
+    [Fact]
     public async Task nodes_lists_the_running_node()
     {
         var self = Http.BaseAddress!.AbsoluteUri.TrimEnd('/');

@@ -22,6 +22,7 @@ internal static class ServerSentEvents
         response.Headers["X-Accel-Buffering"] = "no";
         await response.Body.FlushAsync(context.RequestAborted);
 
+        using var tracked = context.RequestServices.GetRequiredService<Hosting.NodeMetrics>().TrackSubscription();
         var buffer = new ArrayBufferWriter<byte>(1024);
         var enumerator = events.GetAsyncEnumerator(context.RequestAborted);
         var next = enumerator.MoveNextAsync().AsTask();

@@ -1,0 +1,44 @@
+using System.Diagnostics.Metrics;
+using Fossil.Kv.Segments;
+
+namespace Fossil.Kv.Node.Hosting;
+
+/// <summary>The node's own instruments (meter <c>Fossil.Kv.Node</c>): segments by status and open subscriptions.</summary>
+internal sealed class NodeMetrics : IDisposable
+{
+    public const string MeterName = "Fossil.Kv.Node";
+
+    private readonly Meter _meter = new(MeterName);
+    private readonly EventStore _store;
+    private IReadOnlyDictionary<SegmentStatus, int> _segments = new Dictionary<SegmentStatus, int>();
+    private int _subscriptions;
+
+    public NodeMetrics(EventStore store)
+    {
+        _store = store;
+        _meter.CreateObservableGauge("fossil_segments", () => Enum.GetValues<SegmentStatus>()
+            .Select(status => new Measurement<int>(_segments.GetValueOrDefault(status), new KeyValuePair<string, object?>("status", status.ToString().ToLowerInvariant()))),
+            description: "Segments in the catalog by status");
+        _meter.CreateObservableGauge("fossil_subscriptions", () => Volatile.Read(ref _subscriptions), description: "Open SSE subscriptions on this node");
+    }
+
+    /// <summary>Reads the catalog once per scrape, so the gauge is exact when it is read.</summary>
+    public async Task RefreshSegmentGaugesAsync(CancellationToken cancellationToken)
+    {
+        var segments = await _store.ListSegmentsAsync(cancellationToken);
+        _segments = segments.GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count());
+    }
+
+    public IDisposable TrackSubscription()
+    {
+        Interlocked.Increment(ref _subscriptions);
+        return new Release(this);
+    }
+
+    public void Dispose() => _meter.Dispose();
+
+    private sealed class Release(NodeMetrics metrics) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref metrics._subscriptions);
+    }
+}
