@@ -75,6 +75,15 @@ public sealed partial class EventStore
         foreach (var segmentRef in segments)
         {
             var segment = SegmentId.Parse(segmentRef.Segment);
+            if (_local.TryGet(segment) is { } files)
+            {
+                foreach (var document in files.ReadStream(streamName, fromVersion < 0 ? long.MaxValue : fromVersion, direction))
+                {
+                    yield return EventDecoding.ToRecordedEvent(EventRecord.Parser.ParseFrom(document.Record.Span), segment, document.SegmentPosition, document.CommitRevision);
+                    if (--left == 0) yield break;
+                }
+                continue;
+            }
             await foreach (var e in ReadStreamSegmentAsync(segment, streamName, direction, fromVersion, revision, cancellationToken).ConfigureAwait(false))
             {
                 yield return e;

@@ -41,7 +41,7 @@ public sealed partial class EventStore
         var (segments, snapshot) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
         var segment = segments.FirstOrDefault(s => s.Record.Id == id) ?? throw new SegmentNotFoundException(segmentId);
         // Segment positions embed the base revision of their batch, so the batch holding a position starts at or before it.
-        var reader = new SegmentLogReader(_context, segment, new Position(Math.Max(0, fromSegmentPosition) / Position.IndexLimit, 0), snapshot);
+        var reader = OpenLog(segment, new Position(Math.Max(0, fromSegmentPosition) / Position.IndexLimit, 0), snapshot);
         var left = maxCount;
         while (left > 0 && await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } next)
         {
@@ -52,6 +52,12 @@ public sealed partial class EventStore
             yield return e;
         }
     }
+
+    /// <summary>A sealed segment reads from its local files when this node has them, any other from etcd.</summary>
+    private ISegmentLog OpenLog(SegmentView segment, Position from, long snapshot) =>
+        segment.Record.Status == SegmentStatus.Sealed && _local.TryGet(segment.Record.Id) is { } files
+            ? new FileSegmentLog(segment.Record.Id, files, from)
+            : new SegmentLogReader(_context, segment, from, snapshot);
 
     /// <summary>
     /// Up to <paramref name="maxCount"/> events from <paramref name="from"/> at one revision (the current one
@@ -87,10 +93,10 @@ public sealed partial class EventStore
             .OrderBy(g => g.Key);
         foreach (var window in windows)
         {
-            var readers = window.Select(s => new SegmentLogReader(_context, s, from, snapshot)).ToList();
+            var readers = window.Select(s => OpenLog(s, from, snapshot)).ToList();
             while (events.Count < maxCount)
             {
-                SegmentLogReader? next = null;
+                ISegmentLog? next = null;
                 (Records.EventRecord Record, long BatchPosition, long Revision, Position Position) head = (null!, 0, 0, default);
                 foreach (var reader in readers)
                 {

@@ -16,6 +16,7 @@ public sealed partial class EventStore : IAsyncDisposable
 {
     private readonly StoreContext _context;
     private readonly SegmentCatalog _catalog;
+    private readonly Lifecycle.LocalSegments _local;
     private readonly ConcurrentDictionary<SegmentId, SegmentCommitter> _committers = new();
     private readonly bool _ownsClient;
     private readonly SemaphoreSlim _initialization = new(1, 1);
@@ -32,6 +33,7 @@ public sealed partial class EventStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _context = new StoreContext(etcd, options, logger ?? NullLogger.Instance);
         _catalog = new SegmentCatalog(_context);
+        _local = new Lifecycle.LocalSegments(_context);
         _ownsClient = ownsClient;
     }
 
@@ -88,6 +90,7 @@ public sealed partial class EventStore : IAsyncDisposable
         foreach (var committer in _committers.Values) await committer.DisposeAsync().ConfigureAwait(false);
         _committers.Clear();
         _catalog.Dispose();
+        _local.Dispose();
         _initialization.Dispose();
         if (_ownsClient) await _context.Etcd.DisposeAsync().ConfigureAwait(false);
     }

@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Fossil.Kv.Node.Hosting;
 
 /// <summary>
-/// The node's own background work: it registers in <c>/meta/nodes</c> on a lease, and keeps the time
-/// window current so segments seal when their window ends even if nobody writes.
+/// The node's own background work: it registers in <c>/meta/nodes</c> on a lease, keeps the time window
+/// current so segments seal when their window ends even if nobody writes, and materializes the sealed
+/// segments it serves.
 /// </summary>
 internal sealed partial class NodeBackgroundService(
     EventStore store, IServer server, IHostApplicationLifetime lifetime, IConfiguration configuration, ILogger<NodeBackgroundService> logger) : BackgroundService
@@ -43,8 +44,9 @@ internal sealed partial class NodeBackgroundService(
                 try
                 {
                     await store.KeepWindowCurrentAsync(stoppingToken);
+                    await store.MaterializeSealedSegmentsAsync(stoppingToken);
                 }
-                catch (Exception e) when (e is FossilException or Etcd.EtcdException)
+                catch (Exception e) when (e is FossilException or Etcd.EtcdException or IOException)
                 {
                     LogBackgroundFailed(logger, e);
                 }

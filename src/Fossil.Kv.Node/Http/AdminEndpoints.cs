@@ -42,7 +42,7 @@ internal static class AdminEndpoints
             {
                 writer.WriteStartObject();
                 writer.WriteStartArray("segments");
-                foreach (var segment in segments.Where(s => wanted is null || s.Status == wanted)) WriteSegment(writer, segment);
+                foreach (var segment in segments.Where(s => wanted is null || s.Status == wanted)) WriteSegment(writer, segment, store.IsMaterialized(segment.SegmentId));
                 writer.WriteEndArray();
                 writer.WriteEndObject();
             });
@@ -50,13 +50,13 @@ internal static class AdminEndpoints
         app.MapGet("/segments/{sid}", async (HttpContext context, EventStore store, string sid) =>
         {
             var segment = await store.GetSegmentAsync(sid, context.RequestAborted);
-            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment));
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment, store.IsMaterialized(sid)));
         });
 
         app.MapPost("/segments/{sid}/seal", async (HttpContext context, EventStore store, string sid) =>
         {
             var segment = await store.SealSegmentAsync(sid, context.RequestAborted);
-            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment));
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment, store.IsMaterialized(sid)));
         });
 
         app.MapGet("/nodes", async (HttpContext context, EventStore store) =>
@@ -105,7 +105,7 @@ internal static class AdminEndpoints
         writer.WriteEndObject();
     }
 
-    private static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment)
+    private static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment, bool materialized)
     {
         writer.WriteStartObject();
         writer.WriteString("segment_id", segment.SegmentId);
@@ -122,7 +122,7 @@ internal static class AdminEndpoints
         writer.WriteString("created_at", segment.CreatedAt);
         if (segment.SealedAt is { } sealedAt) writer.WriteString("sealed_at", sealedAt);
         else writer.WriteNull("sealed_at");
-        writer.WriteBoolean("materialized", false);
+        writer.WriteBoolean("materialized", materialized);
         writer.WriteEndObject();
     }
 }

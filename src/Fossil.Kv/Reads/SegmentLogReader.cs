@@ -10,7 +10,7 @@ namespace Fossil.Kv.Reads;
 /// 0005), so those keyed at or after the start revision all committed after it; the one batch before
 /// them may have committed after it too, and is found through the first one's link to its predecessor.
 /// </summary>
-internal sealed class SegmentLogReader(StoreContext context, SegmentView segment, Position from, long snapshot)
+internal sealed class SegmentLogReader(StoreContext context, SegmentView segment, Position from, long snapshot) : ISegmentLog
 {
     private const int PageSize = 64;
     private readonly Queue<(EventRecord Record, long BatchPosition, long Revision)> _buffered = new();

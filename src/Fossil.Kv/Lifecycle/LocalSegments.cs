@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using Fossil.Kv.Reads;
+using Fossil.Kv.SegmentFiles;
+using Fossil.Kv.Segments;
+using Fossil.Kv.Vectors;
+
+namespace Fossil.Kv.Lifecycle;
+
+/// <summary>
+/// This node's materialized sealed segments under <c>segment.directory</c>: one directory per segment,
+/// built in a temporary directory from etcd, verified, and renamed into place (ADR 0006). A copy that
+/// fails verification is deleted and built again; sets stay open (memory-mapped) while the store runs.
+/// </summary>
+internal sealed class LocalSegments(StoreContext context) : IDisposable
+{
+    private const string TemporaryPrefix = ".tmp-";
+    private readonly ConcurrentDictionary<SegmentId, SegmentFileSet> _open = new();
+    private readonly SemaphoreSlim _building = new(1, 1);
+    private bool _cleaned;
+
+    public string Root => Path.GetFullPath(context.Options.Segment.Directory);
+
+    public string DirectoryOf(SegmentId segment) => Path.Combine(Root, segment.ToString());
+
+    /// <summary>The open file set of a materialized segment, opening (and verifying) it on first use; null when absent or damaged.</summary>
+    public SegmentFileSet? TryGet(SegmentId segment)
+    {
+        if (_open.TryGetValue(segment, out var set)) return set;
+        var directory = DirectoryOf(segment);
+        if (!Directory.Exists(directory)) return null;
+        if (!SegmentFileSet.TryOpen(directory, context.Options.Segment.MmapPopulate, out set, out _)) return null;
+        return _open.GetOrAdd(segment, set) is var kept && kept != set ? Discard(set, kept) : set;
+    }
+
+    private static SegmentFileSet Discard(SegmentFileSet duplicate, SegmentFileSet kept)
+    {
+        duplicate.Dispose();
+        return kept;
+    }
+
+    public bool IsMaterialized(SegmentId segment) => TryGet(segment) is not null;
+
+    /// <summary>Builds the segment's files from etcd unless a verified copy is already in place.</summary>
+    public async Task<bool> MaterializeAsync(SegmentView segment, Configuration.StoreSettings settings, CancellationToken cancellationToken)
+    {
+        var id = segment.Record.Id;
+        if (segment.Record.Status != SegmentStatus.Sealed) throw new SegmentStateException(id, $"Segment {id} is {segment.Record.Status.ToString().ToLowerInvariant()}; only sealed segments are materialized.");
+        await _building.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            CleanLeftoversOnce();
+            if (TryGet(id) is not null) return false;
+            var temporary = Path.Combine(Root, $"{TemporaryPrefix}{id}-{Guid.NewGuid():N}");
+            try
+            {
+                using (var writer = new SegmentFileWriter(temporary, new SegmentFileOptions
+                {
+                    SegmentId = id.ToString(),
+                    Partition = segment.Record.Partition,
+                    TimeRange = segment.Record.TimeRange,
+                    CreatedAt = segment.Record.CreatedAt,
+                    SealedAt = segment.Record.SealedAt ?? context.UtcNow,
+                    VectorDimension = settings.VectorDimension,
+                    VectorMetric = settings.VectorMetric switch { "l2" => VectorMetric.L2, "ip" => VectorMetric.InnerProduct, _ => VectorMetric.Cosine },
+                    Hnsw = new HnswParameters(settings.HnswM, settings.HnswEfConstruction, settings.HnswEfSearch),
+                }))
+                {
+                    var reader = new SegmentLogReader(context, segment, Position.Start, snapshot: 0);
+                    while (await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } next)
+                    {
+                        reader.Advance();
+                        writer.Append(next.Record, next.BatchPosition - next.BatchPosition % Position.IndexLimit + next.Record.Index, next.Revision);
+                    }
+                    writer.Complete();
+                }
+                await SegmentFileWriter.PublishAsync(temporary, DirectoryOf(id), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
+            }
+            if (_open.TryRemove(id, out var stale)) stale.Dispose();
+            return TryGet(id) is not null;
+        }
+        finally
+        {
+            _building.Release();
+        }
+    }
+
+    /// <summary>A crash can leave half-built temporary directories and replaced copies; they are never read, so remove them.</summary>
+    private void CleanLeftoversOnce()
+    {
+        if (_cleaned) return;
+        _cleaned = true;
+        if (!Directory.Exists(Root)) return;
+        foreach (var directory in Directory.EnumerateDirectories(Root))
+        {
+            var name = Path.GetFileName(directory);
+            if (name.StartsWith(TemporaryPrefix, StringComparison.Ordinal) || name.Contains(SegmentFileWriter.ReplacedSuffix, StringComparison.Ordinal))
+                Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The seed's <c>current</c> pointer: a file naming the active segments, one per line (several partitions
+    /// are active at once, so it cannot be a single symlink).
+    /// </summary>
+    public void WriteCurrentPointer(WindowView window)
+    {
+        Directory.CreateDirectory(Root);
+        var path = Path.Combine(Root, "current");
+        var temporary = path + ".tmp";
+        File.WriteAllLines(temporary, window.Record.Segments);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public void Dispose()
+    {
+        foreach (var set in _open.Values) set.Dispose();
+        _open.Clear();
+        _building.Dispose();
+    }
+}
