@@ -26,7 +26,7 @@ internal static class AppendExecutor
         {
             response = await context.Etcd.TxnAsync(txn.Request, cancellationToken).ConfigureAwait(false);
         }
-        catch (EtcdRequestTooLargeException) when (txn.Sent.Count() > 1)
+        catch (EtcdRequestTooLargeException) when (txn.Sent.Count > 1)
         {
             // Our size estimate was short: send each unit on its own.
             foreach (var unit in txn.Sent)
