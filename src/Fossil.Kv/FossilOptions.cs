@@ -36,7 +36,8 @@ public sealed class SegmentOptions
 {
     public string Duration { get; set; } = "1d";
 
-    public int Partitions { get; set; } = 4;
+    /// <summary>Seed for <c>segment.partitions</c>: 2 measured best for one writer node (docs/benchmarks.md); more spread many writer nodes.</summary>
+    public int Partitions { get; set; } = 2;
 
     public string Retention { get; set; } = "30d";
 

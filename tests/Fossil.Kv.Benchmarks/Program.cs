@@ -1,1 +1,32 @@
-return 0;
+// Fossil.Kv benchmarks against a real etcd (docs/benchmarks.md).
+//   dotnet run -c Release --project tests/Fossil.Kv.Benchmarks -- append [--endpoints URL] [--seconds 5] [--warmup 2]
+//       [--concurrency 1,16,64,256] [--partitions 4] [--etcd-pid PID] [--json FILE|-]
+// Without --endpoints it starts its own single etcd member (data in a temp dir on the local disk).
+using System.Globalization;
+using Fossil.Kv.Benchmarks;
+
+if (args.Length == 0 || args[0] != "append")
+{
+    Console.Error.WriteLine("usage: Fossil.Kv.Benchmarks append [--endpoints URL] [--seconds N] [--warmup N] [--concurrency 1,16,64,256] [--partitions 4[,8...]] [--etcd-pid PID] [--json FILE|-]");
+    return 2;
+}
+
+var options = new AppendBenchmarkOptions
+{
+    Endpoints = Arg("--endpoints"),
+    Seconds = double.Parse(Arg("--seconds") ?? "5", CultureInfo.InvariantCulture),
+    WarmupSeconds = double.Parse(Arg("--warmup") ?? "2", CultureInfo.InvariantCulture),
+    Concurrencies = Ints(Arg("--concurrency") ?? "1,16,64,256"),
+    Partitions = Ints(Arg("--partitions") ?? "4"),
+    EtcdPid = Arg("--etcd-pid") is { } pid ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
+    Json = Arg("--json"),
+};
+return await AppendBenchmark.RunAsync(options);
+
+string? Arg(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+static int[] Ints(string list) => [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))];

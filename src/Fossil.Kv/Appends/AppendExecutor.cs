@@ -26,7 +26,7 @@ internal static class AppendExecutor
         {
             response = await context.Etcd.TxnAsync(txn.Request, cancellationToken).ConfigureAwait(false);
         }
-        catch (EtcdRequestTooLargeException) when (txn.Sent.Count() > 1)
+        catch (EtcdRequestTooLargeException) when (txn.Sent.Count > 1)
         {
             // Our size estimate was short: send each unit on its own.
             foreach (var unit in txn.Sent)
@@ -65,12 +65,20 @@ internal static class AppendExecutor
 
     private static void Complete(AppendTransaction txn, long revision)
     {
-        foreach (var (unit, results) in txn.Committed(revision)) unit.Completion.TrySetResult(results);
+        int appends = 0, events = 0;
+        foreach (var (unit, results) in txn.Committed(revision))
+        {
+            appends++;
+            events += unit.EventCount;
+            unit.Completion.TrySetResult(results);
+        }
+        AppendMetrics.Committed(appends, events);
     }
 
     private static async Task SettleFailureAsync(
         StoreContext context, SegmentCatalog catalog, AppendTransaction txn, TxnResponse response, Action<AppendUnit, bool> retry, CancellationToken cancellationToken)
     {
+        AppendMetrics.Conflict();
         var report = txn.Failed(response);
         if (report.Window is { } window) catalog.Observe(window);
         if (report.SegmentsMoved)

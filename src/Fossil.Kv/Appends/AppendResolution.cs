@@ -26,7 +26,7 @@ internal static class AppendResolution
             if (part.Expected.IsNoStream && tip.Exists) return true;
             if (part.Expected.IsStreamExists && !tip.Exists) return true;
             // Ids of the stream's last append sent again: a repeat whatever the expectation.
-            if (tip.LastEntry is { } last && SplitIds(last).Intersect(part.EventIds).Any()) return true;
+            if (tip.LastEntry is { } last && SharesAnId(last, part)) return true;
             if (part.Expected.IsExact && part.Expected.Value < tip.LastVersion) return true;
             // A tip in an earlier, sealed segment is final unless the head moved, which the Txn checks.
             if (part.Expected.IsExact && tip.Head is not null && tip.LastSegment != window.SegmentFor(part.Stream) && part.Expected.Value != tip.LastVersion)
@@ -120,6 +120,19 @@ internal static class AppendResolution
                 && stored.Metadata == sent.Metadata && stored.Vector.Equals(sent.Vector) && stored.Entities.Equals(sent.Entities);
             if (!same) throw new DuplicateEventIdException(part.Stream, new Guid(sent.Id.Span, bigEndian: true), stored.Version);
         }
+    }
+
+    /// <summary>Whether any of the append's event ids is among the entry's (big-endian 16-byte ids, as written).</summary>
+    public static bool SharesAnId(StreamEntry entry, PreparedAppend part)
+    {
+        var stored = entry.EventIds.Span;
+        foreach (var e in part.Events)
+        {
+            var id = e.Id.Span;
+            for (var offset = 0; offset + 16 <= stored.Length; offset += 16)
+                if (stored.Slice(offset, 16).SequenceEqual(id)) return true;
+        }
+        return false;
     }
 
     public static Guid[] SplitIds(StreamEntry entry)

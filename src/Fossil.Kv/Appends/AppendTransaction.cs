@@ -32,6 +32,16 @@ internal sealed class AppendTransaction
         Units = units;
         foreach (var record in records) _segments[record.Record.Id] = new SegmentPlan(record);
         Request = Build();
+        if (_deferred.Count == 0)
+        {
+            Sent = units;
+        }
+        else
+        {
+            var sent = new List<AppendUnit>(units.Count - _deferred.Count);
+            foreach (var unit in units) if (!_deferred.Contains(unit)) sent.Add(unit);
+            Sent = sent;
+        }
     }
 
     /// <summary>Every unit given; those in <see cref="Deferred"/> are not in <see cref="Request"/>.</summary>
@@ -40,8 +50,8 @@ internal sealed class AppendTransaction
     /// <summary>Units that could not chain after an earlier append to the same stream in this Txn; they go in the next one.</summary>
     public IReadOnlyList<AppendUnit> Deferred => _deferred;
 
-    /// <summary>The units this Txn carries.</summary>
-    public IEnumerable<AppendUnit> Sent => Units.Except(_deferred);
+    /// <summary>The units this Txn carries, in order.</summary>
+    public IReadOnlyList<AppendUnit> Sent { get; }
 
     public TxnRequest Request { get; }
 
@@ -76,7 +86,7 @@ internal sealed class AppendTransaction
             var fits = txn.Compare.Count + MaxComparesPerPart * unit.Parts.Count + _segments.Count <= AppendLimits.MaxTxnOps
                 && txn.Failure.Count + 2 * unit.Parts.Count <= AppendLimits.MaxTxnOps
                 && txn.Success.Count + 2 * unit.Parts.Count + 2 * _segments.Count <= AppendLimits.MaxTxnOps;
-            if (!unit.Parts.All(p => !chained.TryGetValue(p.Stream, out var c) || CanChain(p.Expected, c.LastVersion)) || !fits && _parts.Count > 0)
+            if (!CanChainAll(unit, chained) || !fits && _parts.Count > 0)
             {
                 _deferred.Add(unit);
                 continue;
@@ -91,7 +101,11 @@ internal sealed class AppendTransaction
                 var plan = new PartPlan(unit, part, segmentId, assumed, index);
                 _parts.Add(plan);
 
-                var entriesEnd = KeyLayout.PrefixEnd(Keys.StreamEntriesPrefix(segmentId, part.Stream));
+                var entriesPrefix = Keys.StreamEntriesPrefix(segmentId, part.Stream);
+                var entriesEnd = KeyLayout.PrefixEnd(entriesPrefix);
+                var nextEntry = EntryKey(entriesPrefix, assumed + 1);
+                var headKey = Keys.StreamHead(part.Stream);
+                System.Diagnostics.Debug.Assert(nextEntry.AsSpan().SequenceEqual(Keys.StreamEntry(segmentId, part.Stream, assumed + 1)));
                 StreamHead? newHead = null;
                 if (isChained)
                 {
@@ -99,7 +113,7 @@ internal sealed class AppendTransaction
                 }
                 else if (assumed < 0)
                 {
-                    txn.Compare.Add(Ops.Missing(Keys.StreamHead(part.Stream)));
+                    txn.Compare.Add(Ops.Missing(headKey));
                     newHead = new StreamHead([new StreamSegmentRef(segmentId.ToString(), 0)]);
                 }
                 else if (tip?.Head is { } head && head.LastSegment != segmentId)
@@ -107,18 +121,18 @@ internal sealed class AppendTransaction
                     // The stream's entries so far are in an earlier segment, which is sealed now but may not have been
                     // when the tip was cached: check the version there, fence a concurrent move with the head, and
                     // require the stream to have no entry yet in this segment.
-                    var earlier = head.LastSegment;
-                    var earlierEnd = KeyLayout.PrefixEnd(Keys.StreamEntriesPrefix(earlier, part.Stream));
-                    txn.Compare.Add(Ops.NoKeysIn(Keys.StreamEntry(earlier, part.Stream, assumed + 1), earlierEnd));
-                    if (assumed > tip.LastVersion) txn.Compare.Add(Ops.Exists(Keys.StreamEntry(earlier, part.Stream, assumed)));
-                    txn.Compare.Add(Ops.ModRevisionIs(Keys.StreamHead(part.Stream), tip.HeadModRevision));
-                    txn.Compare.Add(Ops.NoKeysIn(Keys.StreamEntriesPrefix(segmentId, part.Stream), entriesEnd));
+                    var earlierPrefix = Keys.StreamEntriesPrefix(head.LastSegment, part.Stream);
+                    var earlierEnd = KeyLayout.PrefixEnd(earlierPrefix);
+                    txn.Compare.Add(Ops.NoKeysIn(EntryKey(earlierPrefix, assumed + 1), earlierEnd));
+                    if (assumed > tip.LastVersion) txn.Compare.Add(Ops.Exists(EntryKey(earlierPrefix, assumed)));
+                    txn.Compare.Add(Ops.ModRevisionIs(headKey, tip.HeadModRevision));
+                    txn.Compare.Add(Ops.NoKeysIn(entriesPrefix, entriesEnd));
                     newHead = head.With(segmentId, assumed + 1);
                 }
                 else
                 {
-                    txn.Compare.Add(Ops.NoKeysIn(Keys.StreamEntry(segmentId, part.Stream, assumed + 1), entriesEnd));
-                    if (tip is null || assumed > tip.LastVersion) txn.Compare.Add(Ops.Exists(Keys.StreamEntry(segmentId, part.Stream, assumed)));
+                    txn.Compare.Add(Ops.NoKeysIn(nextEntry, entriesEnd));
+                    if (tip is null || assumed > tip.LastVersion) txn.Compare.Add(Ops.Exists(EntryKey(entriesPrefix, assumed)));
                 }
                 plan.NewHead = newHead;
                 plan.HeadWrittenInTxn = newHead is not null || isChained && previous.HeadWritten;
@@ -144,11 +158,11 @@ internal sealed class AppendTransaction
                 }
                 entry.EventIds = UnsafeByteOperations.UnsafeWrap(ids);
                 plan.Entry = entry;
-                segment.Entries.Add((part.Stream, entry));
-                if (newHead is not null) txn.Success.Add(Ops.Put(Keys.StreamHead(part.Stream), newHead.ToJsonBytes()));
+                segment.Entries.Add((entriesPrefix, entry));
+                if (newHead is not null) txn.Success.Add(Ops.Put(headKey, newHead.ToJsonBytes()));
 
-                txn.Failure.Add(Ops.Get(Keys.StreamHead(part.Stream)));
-                txn.Failure.Add(Ops.RangeOp(Keys.StreamEntry(segmentId, part.Stream, assumed + 1), entriesEnd, limit: 2));
+                txn.Failure.Add(Ops.Get(headKey));
+                txn.Failure.Add(Ops.RangeOp(nextEntry, entriesEnd, limit: 2));
             }
         }
 
@@ -156,10 +170,10 @@ internal sealed class AppendTransaction
         {
             if (segment.Events.Count == 0) continue;
             segment.BatchPosition = segment.Record.ModRevision * Position.IndexLimit + segment.Events[0].Index;
-            foreach (var (stream, entry) in segment.Entries)
+            foreach (var (entriesPrefix, entry) in segment.Entries)
             {
                 entry.BatchPosition = segment.BatchPosition;
-                txn.Success.Add(Ops.Put(Keys.StreamEntry(id, stream, entry.LastVersion), entry.ToByteArray()));
+                txn.Success.Add(Ops.Put(EntryKey(entriesPrefix, entry.LastVersion), entry.ToByteArray()));
             }
             var batch = new Batch { BatchId = BatchId, PreviousPosition = segment.Record.Record.LastBatchPosition };
             batch.Events.AddRange(segment.Events);
@@ -175,6 +189,30 @@ internal sealed class AppendTransaction
             txn.Success.Add(Ops.Put(Keys.Segment(id), segment.Updated.ToJsonBytes()));
         }
         return txn;
+    }
+
+    private static bool CanChainAll(AppendUnit unit, Dictionary<string, (long LastVersion, StreamHead? Head, bool HeadWritten)> chained)
+    {
+        foreach (var p in unit.Parts)
+            if (chained.TryGetValue(p.Stream, out var c) && !CanChain(p.Expected, c.LastVersion)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="KeyLayout.StreamEntry"/> from the stream's entries prefix, without formatting the prefix
+    /// again: the prefix followed by the version as <see cref="KeyLayout.NumberWidth"/> ASCII digits.
+    /// </summary>
+    private static byte[] EntryKey(byte[] entriesPrefix, long version)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        var key = new byte[entriesPrefix.Length + KeyLayout.NumberWidth];
+        entriesPrefix.CopyTo(key, 0);
+        for (var i = key.Length - 1; i >= entriesPrefix.Length; i--)
+        {
+            key[i] = (byte)('0' + (version % 10));
+            version /= 10;
+        }
+        return key;
     }
 
     /// <summary>An append can follow an earlier one in the same Txn only when its expectation holds for the earlier one's result.</summary>
@@ -200,7 +238,22 @@ internal sealed class AppendTransaction
             var headRevision = plan.HeadWrittenInTxn ? revision : known?.HeadModRevision ?? 0;
             _context.Tips.Put(plan.Part.Stream, new StreamTip(plan.Entry!.LastVersion, head, headRevision, plan.Entry, revision));
         }
-        return Sent.Select(unit => (unit, _parts.Where(p => p.Unit == unit).Select(p => p.Result(revision)).ToArray()));
+        // Parts were planned unit by unit, so each sent unit's parts are contiguous and in its order.
+        var results = new (AppendUnit Unit, AppendResult[] Results)[Sent.Count];
+        var next = 0;
+        for (var u = 0; u < results.Length; u++)
+        {
+            var unit = Sent[u];
+            var array = new AppendResult[unit.Parts.Count];
+            for (var k = 0; k < array.Length; k++)
+            {
+                var plan = _parts[next++];
+                System.Diagnostics.Debug.Assert(plan.Unit == unit);
+                array[k] = plan.Result(revision);
+            }
+            results[u] = (unit, array);
+        }
+        return results;
     }
 
     /// <summary>Reads the failure branch: refreshes window and segment records; returns, per part, what etcd holds now.</summary>
@@ -256,7 +309,8 @@ internal sealed class AppendTransaction
 
         public List<EventRecord> Events { get; } = [];
 
-        public List<(string Stream, StreamEntry Entry)> Entries { get; } = [];
+        /// <summary>Each entry with its stream's entries prefix (<see cref="KeyLayout.StreamEntriesPrefix"/>).</summary>
+        public List<(byte[] EntriesPrefix, StreamEntry Entry)> Entries { get; } = [];
 
         public long BatchPosition { get; set; }
 

@@ -33,7 +33,14 @@ internal sealed class PreparedAppend
     public long EncodedBytes { get; }
 
     /// <summary>Dimension of the vectors this append carries, 0 when none.</summary>
-    public int VectorDimension => Events.FirstOrDefault(e => e.Vector.Count > 0)?.Vector.Count ?? 0;
+    public int VectorDimension
+    {
+        get
+        {
+            foreach (var e in Events) if (e.Vector.Count > 0) return e.Vector.Count;
+            return 0;
+        }
+    }
 
     /// <summary>Validates an append against the contract (SPEC §2, §6); throws naming the first problem.</summary>
     public static PreparedAppend Create(string stream, StreamState expected, IReadOnlyList<EventData> events, int vectorDimension)
@@ -47,12 +54,12 @@ internal sealed class PreparedAppend
                 AppendLimits.MaxEventsPerAppend);
 
         var records = new EventRecord[events.Count];
-        var ids = new HashSet<Guid>();
+        var ids = events.Count > 1 ? new HashSet<Guid>() : null;
         long bytes = 0;
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i] ?? throw new InvalidRequestException($"Event {i} of the append to '{stream}' is null.");
-            if (!ids.Add(e.Id)) throw new InvalidRequestException($"Event id {e.Id} appears twice in the append to '{stream}'.");
+            if (ids is not null && !ids.Add(e.Id)) throw new InvalidRequestException($"Event id {e.Id} appears twice in the append to '{stream}'.");
             records[i] = ToRecord(stream, i, e, ref vectorDimension);
             bytes += records[i].CalculateSize() + AssignedFieldsBytes + 16;
         }
@@ -65,10 +72,11 @@ internal sealed class PreparedAppend
 
     private static EventRecord ToRecord(string stream, int index, EventData e, ref int vectorDimension)
     {
-        var where = $"Event {index} of the append to '{stream}'";
+        // Only formatted when something is wrong: this runs for every event.
+        var where = new Where(stream, index);
         if (string.IsNullOrWhiteSpace(e.Type)) throw new InvalidRequestException($"{where} has no type.");
         if (e.Type.Length > AppendLimits.MaxTypeLength) throw new InvalidRequestException($"{where} has a type longer than {AppendLimits.MaxTypeLength} characters.");
-        if (e.Type.Any(char.IsControl)) throw new InvalidRequestException($"{where} has control characters in its type.");
+        if (HasControlCharacters(e.Type)) throw new InvalidRequestException($"{where} has control characters in its type.");
         if (e.ContentType is not (EventData.JsonContentType or EventData.BinaryContentType))
             throw new InvalidRequestException($"{where} has content type '{e.ContentType}'; use {EventData.JsonContentType} or {EventData.BinaryContentType}.");
         if (!e.Metadata.IsEmpty) EnsureJsonObject(e.Metadata.Span, where);
@@ -97,7 +105,7 @@ internal sealed class PreparedAppend
             if (entities.Count > AppendLimits.MaxEntitiesPerEvent) throw new InvalidRequestException($"{where} names more than {AppendLimits.MaxEntitiesPerEvent} entities.");
             foreach (var entity in entities)
             {
-                if (string.IsNullOrEmpty(entity) || entity.Any(char.IsControl) || Encoding.UTF8.GetByteCount(entity) > AppendLimits.MaxEntityBytes)
+                if (string.IsNullOrEmpty(entity) || HasControlCharacters(entity) || Encoding.UTF8.GetByteCount(entity) > AppendLimits.MaxEntityBytes)
                     throw new InvalidRequestException($"{where} has an invalid entity name: entities are 1–{AppendLimits.MaxEntityBytes} bytes of UTF-8 without control characters.");
                 if (!record.Entities.Contains(entity)) record.Entities.Add(entity);
             }
@@ -105,7 +113,19 @@ internal sealed class PreparedAppend
         return record;
     }
 
-    private static void EnsureJsonObject(ReadOnlySpan<byte> json, string where)
+    private static bool HasControlCharacters(string text)
+    {
+        foreach (var c in text) if (char.IsControl(c)) return true;
+        return false;
+    }
+
+    /// <summary>Names an event in error messages; formatted only when one is thrown.</summary>
+    private readonly record struct Where(string Stream, int Index)
+    {
+        public override string ToString() => $"Event {Index} of the append to '{Stream}'";
+    }
+
+    private static void EnsureJsonObject(ReadOnlySpan<byte> json, Where where)
     {
         try
         {

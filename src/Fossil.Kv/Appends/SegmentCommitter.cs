@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Fossil.Kv.Segments;
 
@@ -13,10 +14,22 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
     /// <summary>After this many lost compares in a row a unit fails as unavailable rather than spinning.</summary>
     private const int MaxAttempts = 64;
 
+    /// <summary>
+    /// How long a committer that just finished a Txn waits for the appenders it answered to come back
+    /// (a closed loop of callers re-appends within microseconds). Without it, callers split into two
+    /// alternating half-size batches. Bounded and only right after a commit, so an idle committer still
+    /// sends at once and an open loop of callers loses at most this much.
+    /// </summary>
+    private static readonly TimeSpan MaxLinger = TimeSpan.FromMicroseconds(200);
+
     private readonly StoreContext _context;
     private readonly SegmentCatalog _catalog;
-    private readonly Channel<AppendUnit> _queue = Channel.CreateUnbounded<AppendUnit>(new UnboundedChannelOptions { SingleReader = true });
+    // Synchronous continuations: an idle committer's loop resumes on the appender's thread inside Enqueue and
+    // sends the Txn from there, saving a thread-pool hop on every lone append. Nothing else waits on this channel.
+    private readonly Channel<AppendUnit> _queue = Channel.CreateUnbounded<AppendUnit>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly Queue<AppendUnit> _carried = new();
+    private int _queued; // units in _queue (a single-reader channel cannot count)
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private SegmentView? _record;
@@ -43,12 +56,18 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
 
     public void Enqueue(AppendUnit unit)
     {
-        if (!_queue.Writer.TryWrite(unit)) unit.Completion.TrySetException(new RerouteException());
+        Interlocked.Increment(ref _queued);
+        if (!_queue.Writer.TryWrite(unit))
+        {
+            Interlocked.Decrement(ref _queued);
+            unit.Completion.TrySetException(new RerouteException());
+        }
     }
 
     private async Task RunAsync()
     {
         var reader = _queue.Reader;
+        var expected = 0; // appends expected to be waiting soon: those queued when the last Txn ended plus those it answered
         while (true)
         {
             try
@@ -59,23 +78,39 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
             {
                 break;
             }
+            if (expected > 1) await LingerAsync(expected).ConfigureAwait(false);
             var batch = TakeBatch(reader);
-            await TxnSlot.WaitAsync().ConfigureAwait(false);
+            var holdsSlot = false;
             try
             {
+                await TxnSlot.WaitAsync().ConfigureAwait(false);
+                holdsSlot = true;
                 await CommitAsync(batch, _stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
+                // Whatever went wrong fails this batch only: the loop must live on, or every later append to the segment would hang.
                 foreach (var unit in batch) unit.Completion.TrySetException(AppendErrors.Translate(e));
             }
             finally
             {
-                TxnSlot.Release();
+                if (holdsSlot) TxnSlot.Release();
             }
+            expected = Math.Min(Volatile.Read(ref _queued) + Math.Max(batch.Count, _carried.Count), AppendLimits.MaxAppendsPerTxn);
         }
         while (reader.TryRead(out var left)) left.Completion.TrySetException(new RerouteException());
         foreach (var left in _carried) left.Completion.TrySetException(new RerouteException());
+    }
+
+    /// <summary>
+    /// Right after a commit: lets the thread pool run the answered appenders' continuations (queued on this
+    /// thread) until the appends it expects are waiting, or <see cref="MaxLinger"/> passed.
+    /// </summary>
+    private async ValueTask LingerAsync(int target)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (Volatile.Read(ref _queued) + _carried.Count < target && Stopwatch.GetElapsedTime(started) < MaxLinger)
+            await Task.Yield();
     }
 
     /// <summary>Units carried over from the last transaction first, then queued ones, while they fit one Txn.</summary>
@@ -98,7 +133,7 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
             if (!fits && batch.Count > 0) break;
 
             if (_carried.Count > 0) _carried.Dequeue();
-            else reader.TryRead(out _);
+            else if (reader.TryRead(out _)) Interlocked.Decrement(ref _queued);
             batch.Add(next);
             parts += next.Parts.Count;
             events += next.EventCount;

@@ -15,7 +15,7 @@ public sealed record StoreSettings
 
     public TimeSpan SegmentDuration { get; init; } = TimeSpan.FromDays(1);
 
-    public int SegmentPartitions { get; init; } = 4;
+    public int SegmentPartitions { get; init; } = 2;
 
     public TimeSpan SegmentRetention { get; init; } = TimeSpan.FromDays(30);
 

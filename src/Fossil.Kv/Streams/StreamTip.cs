@@ -52,8 +52,8 @@ internal sealed class StreamTipCache(int capacity = 100_000)
     public void Put(string stream, StreamTip tip)
     {
         if (_tips.Count >= capacity) _tips.Clear(); // crude but bounded: tips are reloaded on demand
-        _tips.AddOrUpdate(stream, tip, (_, old) =>
-            tip.LastVersion > old.LastVersion || tip.LastVersion == old.LastVersion && tip.HeadModRevision >= old.HeadModRevision ? tip : old);
+        _tips.AddOrUpdate(stream, static (_, tip) => tip, static (_, old, tip) =>
+            tip.LastVersion > old.LastVersion || tip.LastVersion == old.LastVersion && tip.HeadModRevision >= old.HeadModRevision ? tip : old, tip);
     }
 
     public void Forget(string stream) => _tips.TryRemove(stream, out _);
