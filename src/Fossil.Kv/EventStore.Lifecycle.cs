@@ -42,4 +42,69 @@ public sealed partial class EventStore
         }
         return built;
     }
+
+    /// <summary>
+    /// Evicts a sealed segment now: it becomes Expiring (it leaves reads and search), the versions of streams
+    /// whose last event it holds are kept in their heads, then its files, its etcd key range and its record go.
+    /// Evicting a segment that is gone changes nothing.
+    /// </summary>
+    /// <exception cref="SegmentNotFoundException">The id is not a segment id.</exception>
+    /// <exception cref="SegmentStateException">The segment is active.</exception>
+    public async Task EvictSegmentAsync(string segmentId, CancellationToken cancellationToken = default)
+    {
+        if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await new Lifecycle.SegmentEviction(_context, _catalog, _local).EvictAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Evicts every sealed segment whose window ended more than <c>segment.retention</c> ago. Returns how many.</summary>
+    public async Task<int> ApplyRetentionAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+        var (segments, _) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
+        var cutoff = _context.UtcNow - settings.SegmentRetention;
+        var evicted = 0;
+        foreach (var segment in segments.Where(s => s.Record.Status is SegmentStatus.Sealed or SegmentStatus.Expiring && s.Record.TimeRange.End <= cutoff))
+        {
+            await new Lifecycle.SegmentEviction(_context, _catalog, _local).EvictAsync(segment.Record.Id, cancellationToken).ConfigureAwait(false);
+            evicted++;
+        }
+        if (evicted > 0) await CompactAsync(force: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return evicted;
+    }
+
+    /// <summary>
+    /// Compacts etcd's history up to the current revision when the last compaction is older than
+    /// <paramref name="interval"/> (5 minutes by default) or <paramref name="force"/> is set. A compare-and-swap on
+    /// <c>/meta/compaction</c> picks one node per round; history is what keeps deleted ranges expensive to scan.
+    /// Returns the revision compacted to, or null when another node did it or it was not due.
+    /// </summary>
+    public async Task<long?> CompactAsync(bool force = false, TimeSpan? interval = null, CancellationToken cancellationToken = default)
+    {
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var key = _context.Keys.Compaction;
+        var current = await _context.Etcd.GetAsync(Keyspace.Ops.Bytes(key), cancellationToken).ConfigureAwait(false);
+        var revision = current.Header.Revision;
+        if (current.Kvs.Count > 0 && !force)
+        {
+            var last = System.Text.Json.JsonSerializer.Deserialize<CompactionRecord>(current.Kvs[0].Value.Span, FossilJson.Compact);
+            if (last is not null && _context.UtcNow - last.At < (interval ?? TimeSpan.FromMinutes(5))) return null;
+        }
+        var claim = new Etcdserverpb.TxnRequest();
+        claim.Compare.Add(current.Kvs.Count > 0 ? Keyspace.Ops.ModRevisionIs(key, current.Kvs[0].ModRevision) : Keyspace.Ops.Missing(key));
+        claim.Success.Add(Keyspace.Ops.Put(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new CompactionRecord(revision, _context.UtcNow), FossilJson.Compact)));
+        if (!(await _context.Etcd.TxnAsync(claim, cancellationToken).ConfigureAwait(false)).Succeeded) return null;
+        try
+        {
+            await _context.Etcd.CompactAsync(new Etcdserverpb.CompactionRequest { Revision = revision }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Etcd.EtcdCompactedException)
+        {
+            // etcd's own auto-compaction got there first: the history is gone either way.
+        }
+        return revision;
+    }
+
+    private sealed record CompactionRecord(long Revision, DateTime At);
 }

@@ -45,6 +45,8 @@ internal sealed partial class NodeBackgroundService(
                 {
                     await store.KeepWindowCurrentAsync(stoppingToken);
                     await store.MaterializeSealedSegmentsAsync(stoppingToken);
+                    await store.ApplyRetentionAsync(stoppingToken);
+                    await store.CompactAsync(cancellationToken: stoppingToken);
                 }
                 catch (Exception e) when (e is FossilException or Etcd.EtcdException or IOException)
                 {

@@ -59,6 +59,19 @@ internal static class AdminEndpoints
             await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment, store.IsMaterialized(sid)));
         });
 
+        app.MapDelete("/segments/{sid}", async (HttpContext context, EventStore store, string sid) =>
+        {
+            await store.GetSegmentAsync(sid, context.RequestAborted);
+            await store.EvictSegmentAsync(sid, context.RequestAborted);
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("segment_id", sid);
+                writer.WriteString("status", "dropped");
+                writer.WriteEndObject();
+            });
+        });
+
         app.MapGet("/nodes", async (HttpContext context, EventStore store) =>
         {
             var nodes = await store.ListNodesAsync(context.RequestAborted);

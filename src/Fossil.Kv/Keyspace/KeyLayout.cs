@@ -28,6 +28,9 @@ public sealed class KeyLayout
 
     public byte[] Window => Key("/meta/window");
 
+    /// <summary>When and to which revision etcd was last compacted; its compare-and-swap picks the node that compacts.</summary>
+    public byte[] Compaction => Key("/meta/compaction");
+
     /// <summary>All of the store's metadata.</summary>
     public byte[] MetaPrefix => Key("/meta/");
 

@@ -103,6 +103,18 @@ internal sealed class LocalSegments(StoreContext context) : IDisposable
     }
 
     /// <summary>
+    /// Removes the segment's files. The mapping is released a little later, so reads still running on it
+    /// finish first (Linux keeps unlinked files readable while mapped).
+    /// </summary>
+    public void Drop(SegmentId segment)
+    {
+        if (_open.TryRemove(segment, out var set))
+            _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(_ => set.Dispose(), TaskScheduler.Default);
+        var directory = DirectoryOf(segment);
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+    }
+
+    /// <summary>
     /// The seed's <c>current</c> pointer: a file naming the active segments, one per line (several partitions
     /// are active at once, so it cannot be a single symlink).
     /// </summary>

@@ -5,8 +5,12 @@ using Fossil.Kv.Segments;
 
 namespace Fossil.Kv.Streams;
 
-/// <summary>One segment a stream has entries in, and the stream's first version there.</summary>
-public sealed record StreamSegmentRef(string Segment, long FirstVersion);
+/// <summary>
+/// One segment a stream has entries in, and the stream's first version there. <see cref="FinalVersion"/>
+/// is written when the segment expires while it still holds the stream's last event, so the stream's
+/// version survives the segment's eviction.
+/// </summary>
+public sealed record StreamSegmentRef(string Segment, long FirstVersion, long? FinalVersion = null);
 
 /// <summary>
 /// <c>/meta/streams/&lt;stream&gt;</c>: the segments a stream has entries in, oldest first. Written only when

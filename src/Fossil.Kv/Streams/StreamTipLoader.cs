@@ -23,9 +23,18 @@ internal static class StreamTipLoader
         var headKv = headResponse.Kvs[0];
         var head = StreamHead.FromJsonBytes(headKv.Value.Span);
         var last = head.LastSegment;
-        var (entry, revision) = await ReadLastEntryAsync(context, last, stream, head.Segments[^1].FirstVersion, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"Stream '{stream}' lists segment {last}, which holds none of its entries in etcd.");
-        var tip = new StreamTip(entry.LastVersion, head, headKv.ModRevision, entry, revision);
+        StreamTip tip;
+        if (head.Segments[^1].FinalVersion is { } final)
+        {
+            // The stream's last segment expired: its version was kept in the head when it did.
+            tip = new StreamTip(final, head, headKv.ModRevision, null, 0);
+        }
+        else
+        {
+            var (entry, revision) = await ReadLastEntryAsync(context, last, stream, head.Segments[^1].FirstVersion, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"Stream '{stream}' lists segment {last}, which holds none of its entries in etcd.");
+            tip = new StreamTip(entry.LastVersion, head, headKv.ModRevision, entry, revision);
+        }
         context.Tips.Put(stream, tip);
         return tip;
     }
