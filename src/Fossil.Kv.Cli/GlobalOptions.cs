@@ -21,7 +21,7 @@ internal sealed class GlobalOptions
 
     public Option<bool> Json { get; } = new("--json")
     {
-        Description = "write one JSON document to stdout instead of tables",
+        Description = "machine output: one JSON document on stdout instead of tables (streams tail: one per event, per line)",
         Recursive = true,
     };
 }

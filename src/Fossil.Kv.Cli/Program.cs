@@ -1,13 +1,16 @@
+using System.Runtime.InteropServices;
 using Fossil.Kv.Cli;
 
-// Ctrl+C cancels the running command (a tail then ends normally); a second Ctrl+C kills the process.
+// Ctrl+C (SIGINT) and SIGTERM cancel the running command (a tail then ends normally); a second one kills the process.
 using var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+void OnSignal(PosixSignalContext context)
 {
     if (cancellation.IsCancellationRequested) return;
-    e.Cancel = true;
+    context.Cancel = true;
     cancellation.Cancel();
-};
+}
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 var environment = new CliEnvironment
 {
     Input = Console.In,
