@@ -25,7 +25,10 @@ public sealed class ErrorTests(EtcdFixture etcd) : CliTestBase(etcd)
     [InlineData("segments", "list")]
     [InlineData("streams", "read", "s")]
     [InlineData("streams", "append", "s", "--type", "T")]
+    [InlineData("streams", "tail", "--all")]
     [InlineData("etcd", "status")]
+    [InlineData("etcd", "compact", "--yes")]
+    [InlineData("etcd", "disarm")]
     public async Task every_store_command_reports_an_unreachable_etcd(params string[] args)
     {
         var closed = $"http://127.0.0.1:{LocalPorts.GetFree()}";
