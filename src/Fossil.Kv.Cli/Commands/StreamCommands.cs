@@ -206,7 +206,6 @@ internal static class StreamCommands
             if (limit is < 1) throw CliException.Invalid($"--count must be at least 1 (got {limit}).");
             var afterText = result.GetValue(after);
             IAsyncEnumerable<RecordedEvent> events;
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
             if (result.GetValue(all))
             {
                 Position? afterPosition = null;
@@ -218,7 +217,7 @@ internal static class StreamCommands
                 }
                 var filter = new EventFilter(result.GetValue(streamPrefix), result.GetValue(type));
                 var store = await context.OpenStoreAsync();
-                events = store.SubscribeToAllAsync(afterPosition, filter, stop.Token);
+                events = store.SubscribeToAllAsync(afterPosition, filter, context.CancellationToken);
             }
             else
             {
@@ -230,9 +229,9 @@ internal static class StreamCommands
                     afterVersion = version;
                 }
                 var store = await context.OpenStoreAsync();
-                events = store.SubscribeToStreamAsync(result.GetValue(stream)!, afterVersion, stop.Token);
+                events = store.SubscribeToStreamAsync(result.GetValue(stream)!, afterVersion, context.CancellationToken);
             }
-            await PrintAsync(context, events, limit, stop.Token);
+            await PrintAsync(context, events, limit, context.CancellationToken);
         });
         return command;
     }
