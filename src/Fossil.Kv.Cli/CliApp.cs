@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using Fossil.Kv.Cli.Commands;
+using Fossil.Kv.Etcd;
+
+namespace Fossil.Kv.Cli;
+
+/// <summary>
+/// The <c>fossil</c> command line: builds the command tree, runs one command and turns every failure into
+/// one <c>error: ...</c> line on stderr and an exit code from <see cref="ExitCodes"/>.
+/// </summary>
+public static class CliApp
+{
+    public const string EndpointsVariable = "FOSSIL_ETCD_ENDPOINTS";
+    public const string DefaultEndpoint = "http://127.0.0.1:2379";
+
+    /// <summary>Runs the CLI with <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CliEnvironment? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        environment ??= new CliEnvironment();
+        var globals = new GlobalOptions();
+        var root = BuildRoot(globals, new CommandRunner(globals, stdout, stderr, environment));
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
+        {
+            // "fossil bogus" also reports a missing command; the unknown word is the news.
+            var errors = parsed.Errors.Select(e => e.Message).ToList();
+            if (errors.Count > 1) errors.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
+            await WriteErrorAsync(stderr, string.Join("; ", errors) + " (see 'fossil --help')");
+            return ExitCodes.Usage;
+        }
+        var configuration = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null,
+        };
+        try
+        {
+            return await parsed.InvokeAsync(configuration, environment.CancellationToken);
+        }
+        catch (Exception e)
+        {
+            // The runner maps command failures itself; this catches failures of the parser's own actions.
+            var (code, message) = Describe(e, []);
+            await WriteErrorAsync(stderr, message);
+            return code;
+        }
+    }
+
+    private static RootCommand BuildRoot(GlobalOptions globals, CommandRunner runner)
+    {
+        var root = new RootCommand("fossil: operate a Fossil.Kv event store directly through etcd.");
+        root.Add(globals.Etcd);
+        root.Add(globals.Prefix);
+        root.Add(globals.Json);
+        root.Add(StatusCommand.Create(runner));
+        root.Add(ConfigCommands.Create(runner));
+        root.Add(SegmentCommands.Create(runner));
+        root.Add(StreamCommands.Create(runner));
+        root.Add(EtcdCommands.Create(runner));
+        return root;
+    }
+
+    internal static async Task WriteErrorAsync(TextWriter stderr, string message)
+    {
+        var line = string.Join(' ', message.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        await stderr.WriteLineAsync($"error: {line}");
+        await stderr.FlushAsync();
+    }
+
+    /// <summary>The one place where exceptions become exit codes and messages.</summary>
+    internal static (int Code, string Message) Describe(Exception exception, IReadOnlyList<string> endpoints)
+    {
+        var where = endpoints.Count == 0 ? "" : $" at {string.Join(",", endpoints)}";
+        return exception switch
+        {
+            CliException e => (e.ExitCode, e.Message),
+            StreamNotFoundException or SegmentNotFoundException => (ExitCodes.NotFound, exception.Message),
+            WrongExpectedVersionException or DuplicateEventIdException or SegmentStateException => (ExitCodes.Conflict, exception.Message),
+            StoreUnavailableException { InnerException: EtcdException inner } => (ExitCodes.Unavailable, $"etcd is unavailable{where}: {inner.Message}"),
+            StoreUnavailableException => (ExitCodes.Unavailable, exception.Message),
+            FossilException => (ExitCodes.Failure, exception.Message),
+            EtcdNoSpaceException => (ExitCodes.Failure,
+                $"etcd is over its space quota (NOSPACE alarm){where}: writes are refused; free space with 'fossil etcd compact' and 'fossil etcd defrag', then 'fossil etcd disarm'."),
+            EtcdCompactedException => (ExitCodes.Failure, $"that revision has already been compacted ({exception.Message})"),
+            EtcdInvalidArgumentException or EtcdTooManyOperationsException or EtcdRequestTooLargeException
+                or EtcdPermissionDeniedException or EtcdAuthenticationException => (ExitCodes.Failure, $"etcd refused the request{where}: {exception.Message}"),
+            EtcdException or HttpRequestException or TimeoutException => (ExitCodes.Unavailable, $"etcd is unavailable{where}: {exception.Message}"),
+            OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
+            IOException or UnauthorizedAccessException => (ExitCodes.Failure, exception.Message),
+            _ => (ExitCodes.Failure, $"unexpected failure: {exception.GetType().Name}: {exception.Message}"),
+        };
+    }
+}

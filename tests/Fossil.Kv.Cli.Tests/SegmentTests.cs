@@ -1,0 +1,63 @@
+namespace Fossil.Kv.Cli.Tests;
+
+public sealed class SegmentTests(EtcdFixture etcd) : CliTestBase(etcd)
+{
+    [Fact]
+    public async Task segments_list_shows_the_catalog_with_seed_field_names()
+    {
+        var cli = NewCli();
+        var appended = await cli.AppendAsync("order-1");
+
+        var segments = (await cli.RunAsync("segments", "list", "--json")).Json.GetProperty("segments").EnumerateArray().ToList();
+
+        Assert.Equal(4, segments.Count);
+        var holding = Assert.Single(segments, s => s.GetProperty("segment_id").GetString() == appended.GetProperty("segment").GetString());
+        Assert.Equal(1, holding.GetProperty("document_count").GetInt64());
+        Assert.True(holding.GetProperty("size_bytes").GetInt64() > 0);
+        foreach (var field in new[] { "partition", "time_range", "status", "entity_count", "vector_count", "created_at", "sealed_at" })
+            Assert.True(holding.TryGetProperty(field, out _), field);
+        Assert.Equal(segments.Select(s => s.GetProperty("segment_id").GetString()).Order(StringComparer.Ordinal),
+            segments.Select(s => s.GetProperty("segment_id").GetString()));
+    }
+
+    [Fact]
+    public async Task segments_list_filters_by_status()
+    {
+        var cli = NewCli();
+        await cli.AppendAsync("order-1");
+
+        var active = (await cli.RunAsync("segments", "list", "--status", "active", "--json")).Json.GetProperty("segments");
+        var sealedOnes = (await cli.RunAsync("segments", "list", "--status", "sealed", "--json")).Json.GetProperty("segments");
+
+        Assert.Equal(4, active.GetArrayLength());
+        Assert.Equal(0, sealedOnes.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task segments_show_returns_one_record()
+    {
+        var cli = NewCli();
+        var sid = (await cli.AppendAsync("order-1")).GetProperty("segment").GetString()!;
+
+        var json = (await cli.RunAsync("segments", "show", sid, "--json")).Json;
+        var table = await cli.RunAsync("segments", "show", sid);
+
+        Assert.Equal(sid, json.GetProperty("segment_id").GetString());
+        Assert.Equal("active", json.GetProperty("status").GetString());
+        Assert.Equal(1, json.GetProperty("document_count").GetInt64());
+        Assert.Contains(sid, table.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("20991231T000000Z-p03-g000")]
+    [InlineData("not-a-segment")]
+    public async Task segments_show_of_an_unknown_segment_is_not_found(string sid)
+    {
+        var cli = NewCli();
+        await cli.AppendAsync("order-1");
+
+        var error = (await cli.RunAsync("segments", "show", sid, "--json")).AssertFails(ExitCodes.NotFound);
+
+        Assert.Contains(sid, error, StringComparison.Ordinal);
+    }
+}
