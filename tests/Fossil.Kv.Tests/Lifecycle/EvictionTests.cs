@@ -1,0 +1,74 @@
+using Fossil.Kv.Keyspace;
+using Fossil.Kv.Segments;
+
+namespace Fossil.Kv.Tests.Lifecycle;
+
+[Collection(EtcdCollection.Name)]
+public sealed class EvictionTests(EtcdFixture etcd) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("fossil-evict-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static async Task<long> KeyCountAsync(EventStore store, byte[] prefix) =>
+        (await store.Etcd.RangeAsync(new Etcdserverpb.RangeRequest { Key = Ops.Bytes(prefix), RangeEnd = Ops.Bytes(KeyLayout.PrefixEnd(prefix)), CountOnly = true })).Count;
+
+    [Fact]
+    public async Task evicting_a_segment_drops_its_keys_files_and_record_and_streams_keep_their_versions()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.Segment.Partitions = 1;
+            o.Segment.Directory = _directory;
+        });
+        var first = await store.AppendToStreamAsync("dormant", StreamState.NoStream, StoreFactory.Events(3));
+        await store.AppendToStreamAsync("busy", StreamState.NoStream, StoreFactory.Events(2));
+        var segment = SegmentId.Parse(first.Segment);
+        await Assert.ThrowsAsync<SegmentStateException>(() => store.EvictSegmentAsync(first.Segment));
+        await store.SealSegmentAsync(first.Segment);
+        await store.MaterializeSegmentAsync(first.Segment);
+        await store.AppendToStreamAsync("busy", StreamState.StreamRevision(1), StoreFactory.Events(1));
+        Assert.True(await KeyCountAsync(store, store.Context.Keys.SegmentData(segment)) > 0);
+
+        await store.EvictSegmentAsync(first.Segment);
+        await store.EvictSegmentAsync(first.Segment); // idempotent
+
+        Assert.Equal(0, await KeyCountAsync(store, store.Context.Keys.SegmentData(segment)));
+        await Assert.ThrowsAsync<SegmentNotFoundException>(() => store.GetSegmentAsync(first.Segment));
+        Assert.False(Directory.Exists(Path.Combine(_directory, first.Segment)));
+        Assert.False(store.IsMaterialized(first.Segment));
+        // The dormant stream's events went with the segment, but its version goes on.
+        var wrong = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => store.AppendToStreamAsync("dormant", StreamState.StreamRevision(1), StoreFactory.Events(1)));
+        Assert.Equal(2, wrong.ActualVersion);
+        var next = await store.AppendToStreamAsync("dormant", StreamState.StreamRevision(2), StoreFactory.Events(1));
+        Assert.Equal(3, next.FirstVersion);
+        Assert.Equal([3L], (await store.ReadStreamAsync("dormant").ToListAsync()).Select(e => e.Version));
+        Assert.Equal([2L], (await store.ReadStreamAsync("busy").ToListAsync()).Select(e => e.Version));
+        Assert.DoesNotContain((await store.ReadAllAsync(Position.Start).ToListAsync()), e => e.Segment == first.Segment);
+    }
+
+    [Fact]
+    public async Task retention_with_windows_of_seconds_drops_old_segments_and_their_keys()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.Segment.Duration = "1s";
+            o.Segment.Retention = "1s";
+            o.Segment.Partitions = 1;
+            o.Segment.Directory = _directory;
+        });
+        var written = await store.AppendToStreamAsync("short-lived", StreamState.Any, StoreFactory.Events(5));
+        var segment = SegmentId.Parse(written.Segment);
+
+        // What every node's background loop does each second: keep the window current, then apply retention.
+        await Poll.UntilAsync(async () =>
+        {
+            await store.KeepWindowCurrentAsync();
+            await store.ApplyRetentionAsync();
+            return (await store.ListSegmentsAsync()).All(s => s.SegmentId != written.Segment);
+        }, TimeSpan.FromSeconds(30), "the segment past retention is dropped");
+
+        Assert.Equal(0, await KeyCountAsync(store, store.Context.Keys.SegmentData(segment)));
+        Assert.Equal(4, (await store.GetStreamAsync("short-lived")).Version);
+    }
+}
