@@ -11,7 +11,7 @@ public sealed class ConfigTests(EtcdFixture etcd) : CliTestBase(etcd)
         var json = (await cli.RunAsync("config", "get", "--json")).Json;
 
         Assert.Equal("1d", json.GetProperty("segment.duration").GetString());
-        Assert.Equal(4, json.GetProperty("segment.partitions").GetInt32());
+        Assert.Equal(new Fossil.Kv.Configuration.StoreSettings().SegmentPartitions, json.GetProperty("segment.partitions").GetInt32());
         Assert.Equal("30d", json.GetProperty("segment.retention").GetString());
         Assert.Equal("10GB", json.GetProperty("segment.max_size").GetString());
         Assert.Equal(16, json.GetProperty("hnsw.m").GetInt32());

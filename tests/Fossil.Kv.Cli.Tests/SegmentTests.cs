@@ -10,7 +10,7 @@ public sealed class SegmentTests(EtcdFixture etcd) : CliTestBase(etcd)
 
         var segments = (await cli.RunAsync("segments", "list", "--json")).Json.GetProperty("segments").EnumerateArray().ToList();
 
-        Assert.Equal(4, segments.Count);
+        Assert.Equal(new Fossil.Kv.Configuration.StoreSettings().SegmentPartitions, segments.Count);
         var holding = Assert.Single(segments, s => s.GetProperty("segment_id").GetString() == appended.GetProperty("segment").GetString());
         Assert.Equal(1, holding.GetProperty("document_count").GetInt64());
         Assert.True(holding.GetProperty("size_bytes").GetInt64() > 0);
@@ -29,7 +29,7 @@ public sealed class SegmentTests(EtcdFixture etcd) : CliTestBase(etcd)
         var active = (await cli.RunAsync("segments", "list", "--status", "active", "--json")).Json.GetProperty("segments");
         var sealedOnes = (await cli.RunAsync("segments", "list", "--status", "sealed", "--json")).Json.GetProperty("segments");
 
-        Assert.Equal(4, active.GetArrayLength());
+        Assert.Equal(new Fossil.Kv.Configuration.StoreSettings().SegmentPartitions, active.GetArrayLength());
         Assert.Equal(0, sealedOnes.GetArrayLength());
     }
 
