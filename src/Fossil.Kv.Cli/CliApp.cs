@@ -61,6 +61,7 @@ public static class CliApp
         root.Add(StatusCommand.Create(runner));
         root.Add(ConfigCommands.Create(runner));
         root.Add(SegmentCommands.Create(runner));
+        root.Add(NodeCommands.Create(runner));
         root.Add(StreamCommands.Create(runner));
         root.Add(EtcdCommands.Create(runner));
         return root;

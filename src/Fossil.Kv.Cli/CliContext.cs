@@ -75,9 +75,13 @@ internal sealed class CliContext : IAsyncDisposable
         };
     }
 
+    /// <summary>Where this machine keeps materialized segments (<c>segment.directory</c>), for commands that touch local files.</summary>
+    public string SegmentDirectory { get; set; } = "./data/segments";
+
     public FossilOptions StoreOptions() => new()
     {
         RootPrefix = Prefix.Length == 0 ? null : Prefix,
+        Segment = new SegmentOptions { Directory = SegmentDirectory },
         Etcd = new EtcdClientOptions
         {
             Endpoints = [.. Endpoints],

@@ -30,4 +30,6 @@ public sealed class CliException(int exitCode, string message) : Exception(messa
     public int ExitCode { get; } = exitCode;
 
     public static CliException Invalid(string message) => new(ExitCodes.Failure, message);
+
+    public static CliException NotFound(string message) => new(ExitCodes.NotFound, message);
 }

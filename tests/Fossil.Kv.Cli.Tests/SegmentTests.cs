@@ -60,4 +60,48 @@ public sealed class SegmentTests(EtcdFixture etcd) : CliTestBase(etcd)
 
         Assert.Contains(sid, error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task segments_seal_materialize_verify_and_evict_walk_a_segment_through_its_lifecycle()
+    {
+        var cli = NewCli();
+        var directory = Directory.CreateTempSubdirectory("fossil-cli-segments-").FullName;
+        try
+        {
+            var sid = (await cli.AppendAsync("order-1")).GetProperty("segment").GetString()!;
+
+            var sealedRecord = (await cli.RunAsync("segments", "seal", sid, "--json")).Json;
+            var built = (await cli.RunAsync("segments", "materialize", sid, "--dir", directory, "--json")).Json;
+            var verified = (await cli.RunAsync("segments", "verify", sid, "--dir", directory, "--json")).Json;
+            var documents = Path.Combine(directory, sid, "documents.dat");
+            var bytes = await File.ReadAllBytesAsync(documents);
+            bytes[^3] ^= 0x01;
+            await File.WriteAllBytesAsync(documents, bytes);
+            var damaged = await cli.RunAsync("segments", "verify", sid, "--dir", directory);
+            var refused = await cli.RunAsync("segments", "evict", sid);
+            var evicted = (await cli.RunAsync("segments", "evict", sid, "--yes", "--json")).Json;
+            var gone = await cli.RunAsync("segments", "show", sid);
+
+            Assert.Equal("sealed", sealedRecord.GetProperty("status").GetString());
+            Assert.True(built.GetProperty("built").GetBoolean());
+            Assert.True(verified.GetProperty("ok").GetBoolean());
+            Assert.Contains("failed verification", damaged.AssertFails(1), StringComparison.Ordinal);
+            Assert.Contains("--yes", refused.AssertFails(1), StringComparison.Ordinal);
+            Assert.Equal("dropped", evicted.GetProperty("status").GetString());
+            gone.AssertFails(3);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task segments_seal_of_an_unknown_segment_is_not_found()
+    {
+        var cli = NewCli();
+        await cli.AppendAsync("order-1");
+
+        (await cli.RunAsync("segments", "seal", "20000101T000000Z-p00-g000")).AssertFails(3);
+    }
 }

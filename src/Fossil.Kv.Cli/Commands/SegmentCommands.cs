@@ -14,6 +14,83 @@ internal static class SegmentCommands
         var command = new Command("segments", "the segment catalog");
         command.Add(List(runner));
         command.Add(Show(runner));
+        command.Add(Seal(runner));
+        command.Add(Evict(runner));
+        command.Add(Materialize(runner));
+        command.Add(Verify(runner));
+        return command;
+    }
+
+    private static Argument<string> SegmentArgument() => new("sid") { Description = "segment id, e.g. 20261122T000000Z-p03-g000" };
+
+    private static Option<string> DirectoryOption() => new("--dir") { Description = "segment.directory of this machine", DefaultValueFactory = _ => "./data/segments" };
+
+    private static Command Seal(CommandRunner runner)
+    {
+        var sid = SegmentArgument();
+        var command = new Command("seal", "seal a segment now (an active one's partition moves on to a new segment)") { sid };
+        runner.SetAction(command, async context =>
+        {
+            var store = await context.OpenStoreAsync();
+            var segment = await store.SealSegmentAsync(context.ParseResult.GetValue(sid)!, context.CancellationToken);
+            if (context.Json) context.WriteJson(writer => JsonOutput.WriteSegment(writer, segment));
+            else context.Console.WriteLine($"{segment.SegmentId} is {JsonOutput.StatusName(segment.Status)}");
+        });
+        return command;
+    }
+
+    private static Command Evict(CommandRunner runner)
+    {
+        var sid = SegmentArgument();
+        var yes = new Option<bool>("--yes", "-y") { Description = "do it without asking" };
+        var command = new Command("evict", "drop a sealed segment now: its events, keys and files (destructive)") { sid, yes };
+        runner.SetAction(command, async context =>
+        {
+            var id = context.ParseResult.GetValue(sid)!;
+            var store = await context.OpenStoreAsync();
+            await store.GetSegmentAsync(id, context.CancellationToken);
+            await context.ConfirmAsync($"drop segment {id} and every event in it", context.ParseResult.GetValue(yes));
+            await store.EvictSegmentAsync(id, context.CancellationToken);
+            if (context.Json) context.WriteJson(writer => { writer.WriteStartObject(); writer.WriteString("segment_id", id); writer.WriteString("status", "dropped"); writer.WriteEndObject(); });
+            else context.Console.WriteLine($"{id} dropped");
+        });
+        return command;
+    }
+
+    private static Command Materialize(CommandRunner runner)
+    {
+        var sid = SegmentArgument();
+        var dir = DirectoryOption();
+        var command = new Command("materialize", "build a sealed segment's files on this machine (verified, then renamed into place)") { sid, dir };
+        runner.SetAction(command, async context =>
+        {
+            context.SegmentDirectory = context.ParseResult.GetValue(dir)!;
+            var id = context.ParseResult.GetValue(sid)!;
+            var store = await context.OpenStoreAsync();
+            var built = await store.MaterializeSegmentAsync(id, context.CancellationToken);
+            var path = Path.Combine(Path.GetFullPath(context.SegmentDirectory), id);
+            if (context.Json) context.WriteJson(writer => { writer.WriteStartObject(); writer.WriteString("segment_id", id); writer.WriteBoolean("built", built); writer.WriteString("directory", path); writer.WriteEndObject(); });
+            else context.Console.WriteLine(built ? $"{id} materialized in {path}" : $"{id} was already materialized in {path}");
+        });
+        return command;
+    }
+
+    private static Command Verify(CommandRunner runner)
+    {
+        var sid = SegmentArgument();
+        var dir = DirectoryOption();
+        var command = new Command("verify", "check a materialized segment's files: headers, checksums and structure") { sid, dir };
+        runner.SetAction(command, context =>
+        {
+            var id = context.ParseResult.GetValue(sid)!;
+            var path = Path.Combine(Path.GetFullPath(context.ParseResult.GetValue(dir)!), id);
+            if (!Directory.Exists(path)) throw CliException.NotFound($"segment {id} is not materialized in {Path.GetDirectoryName(path)}");
+            var ok = Fossil.Kv.SegmentFiles.SegmentFileSet.TryVerify(path, out var problem);
+            if (context.Json) context.WriteJson(writer => { writer.WriteStartObject(); writer.WriteString("segment_id", id); writer.WriteBoolean("ok", ok); if (problem is not null) writer.WriteString("problem", problem.Message); writer.WriteEndObject(); });
+            else if (ok) context.Console.WriteLine($"{id}: ok");
+            if (!ok) throw CliException.Invalid($"segment {id} failed verification: {problem!.Message}");
+            return Task.CompletedTask;
+        });
         return command;
     }
 
