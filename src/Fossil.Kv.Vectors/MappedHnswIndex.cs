@@ -93,8 +93,8 @@ public sealed unsafe class MappedHnswIndex : IVectorIndex
                 ValidateLinks(graph, graphHeader);
             else if (populate)
             {
-                vectors.Prefault();
-                graph.Prefault();
+                vectors.Populate();
+                graph.Populate();
             }
             var index = new MappedHnswIndex(vectors, graph, graphHeader);
             vectors = null;

@@ -3,8 +3,11 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Fossil.Kv.Vectors.Storage;
 
-/// <summary>A whole file mapped read-only, with a stable base pointer for as long as the view lives.</summary>
-internal sealed unsafe class MappedFile : IDisposable
+/// <summary>
+/// A whole file mapped read-only, with a stable base pointer for as long as the view lives. The one
+/// mapping primitive of the project: the vector index and the segment files both map through it.
+/// </summary>
+public sealed unsafe partial class MappedFile : IDisposable
 {
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
@@ -22,6 +25,7 @@ internal sealed unsafe class MappedFile : IDisposable
 
     public string Path { get; }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "It is the mapping's base pointer; any other name would hide that.")]
     public byte* Pointer { get; }
 
     public long Length { get; }
@@ -29,19 +33,30 @@ internal sealed unsafe class MappedFile : IDisposable
     /// <summary>Searches add a reference so a concurrent Dispose defers the unmap until they finish.</summary>
     public SafeMemoryMappedViewHandle Handle => _view.SafeMemoryMappedViewHandle;
 
-    public ReadOnlySpan<byte> Header => new(Pointer, (int)Math.Min(Length, IndexFileHeader.Size));
+    internal ReadOnlySpan<byte> Header => new(Pointer, (int)Math.Min(Length, IndexFileHeader.Size));
 
     /// <summary>Maps <paramref name="path"/>; a file too short to hold a header is reported corrupt.</summary>
-    public static MappedFile Open(string path)
+    internal static MappedFile Open(string path) =>
+        Open(path, IndexFileHeader.Size, length => IndexFileHeader.Corrupt(path, $"it is {length} bytes, shorter than the {IndexFileHeader.Size}-byte header"));
+
+    /// <summary>
+    /// Maps <paramref name="path"/> whole. A file shorter than <paramref name="minimumLength"/> is handed to
+    /// <paramref name="tooShort"/>, which throws the caller's own corruption error (an empty file cannot be mapped).
+    /// </summary>
+    public static MappedFile Open(string path, long minimumLength, Action<long> tooShort)
     {
+        ArgumentNullException.ThrowIfNull(tooShort);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
         MemoryMappedFile? file = null;
         MemoryMappedViewAccessor? view = null;
         try
         {
             var length = stream.Length;
-            if (length < IndexFileHeader.Size)
-                IndexFileHeader.Corrupt(path, $"it is {length} bytes, shorter than the {IndexFileHeader.Size}-byte header");
+            if (length < minimumLength)
+            {
+                tooShort(length);
+                throw new InvalidOperationException($"{path} is too short and the caller did not say why.");
+            }
             file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
             stream = null;
             view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
@@ -58,9 +73,13 @@ internal sealed unsafe class MappedFile : IDisposable
         }
     }
 
-    /// <summary>Touches every page so later searches do not fault (the node's <c>segment.mmap_populate</c>).</summary>
-    public int Prefault()
+    /// <summary>
+    /// Prefaults every page so later reads do not fault (the node's <c>segment.mmap_populate</c>): readahead
+    /// advice first, then a touch per page.
+    /// </summary>
+    public int Populate()
     {
+        WillNeed(Pointer, Length);
         var sum = 0;
         for (long offset = 0; offset < Length; offset += 4096)
             sum += Pointer[offset];
@@ -77,4 +96,25 @@ internal sealed unsafe class MappedFile : IDisposable
         _view.Dispose();
         _file.Dispose();
     }
+
+    /// <summary>Asks the kernel to read a mapped range ahead (best effort; errors are ignored).</summary>
+    private static void WillNeed(byte* address, long length)
+    {
+        if (!OperatingSystem.IsLinux() || length <= 0) return;
+        try
+        {
+            _ = Madvise((nint)address, (nuint)length, MadvWillNeed);
+        }
+        catch (EntryPointNotFoundException)
+        {
+        }
+        catch (DllNotFoundException)
+        {
+        }
+    }
+
+    private const int MadvWillNeed = 3;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static partial int Madvise(nint address, nuint length, int advice);
 }

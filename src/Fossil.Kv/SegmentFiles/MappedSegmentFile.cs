@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.IO.MemoryMappedFiles;
+using Fossil.Kv.Vectors.Storage;
 
 namespace Fossil.Kv.SegmentFiles;
 
@@ -13,32 +13,26 @@ internal sealed unsafe class MappedSegmentFile : IDisposable
     // long: any range shorter than 1 GiB lies wholly inside the manager of the chunk it starts in.
     private const int ChunkShift = 30;
 
-    private readonly MemoryMappedFile _file;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly MappedFile _mapping;
     private readonly ChunkManager[] _chunks;
-    private bool _pointerAcquired;
 
-    private MappedSegmentFile(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, byte* pointer, long length)
+    private MappedSegmentFile(MappedFile mapping)
     {
-        Path = path;
-        _file = file;
-        _view = view;
-        Pointer = pointer;
-        Length = length;
-        _pointerAcquired = true;
+        _mapping = mapping;
+        var length = mapping.Length;
         _chunks = new ChunkManager[(int)((length + (1L << ChunkShift) - 1) >> ChunkShift)];
         for (var i = 0; i < _chunks.Length; i++)
         {
             var start = (long)i << ChunkShift;
-            _chunks[i] = new ChunkManager(pointer + start, (int)Math.Min(int.MaxValue, length - start));
+            _chunks[i] = new ChunkManager(mapping.Pointer + start, (int)Math.Min(int.MaxValue, length - start));
         }
     }
 
-    public string Path { get; }
+    public string Path => _mapping.Path;
 
-    public byte* Pointer { get; }
+    public byte* Pointer => _mapping.Pointer;
 
-    public long Length { get; }
+    public long Length => _mapping.Length;
 
     public ReadOnlySpan<byte> Span(long offset, int length) => new(Pointer + offset, length);
 
@@ -52,58 +46,21 @@ internal sealed unsafe class MappedSegmentFile : IDisposable
     /// <summary>Maps a whole file; a missing file is reported as corrupt (the directory is incomplete).</summary>
     public static MappedSegmentFile Open(string path, int minimumLength)
     {
-        FileStream? stream;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+            return new MappedSegmentFile(MappedFile.Open(path, minimumLength,
+                length => FileHeader.Corrupt(path, $"it is {length} bytes, shorter than the {minimumLength}-byte header")));
         }
         catch (FileNotFoundException e)
         {
             throw new SegmentFilesCorruptException(path, "the file is missing", e);
         }
-        MemoryMappedFile? file = null;
-        MemoryMappedViewAccessor? view = null;
-        try
-        {
-            var length = stream.Length;
-            if (length < minimumLength)
-                FileHeader.Corrupt(path, $"it is {length} bytes, shorter than the {minimumLength}-byte header");
-            file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            stream = null;
-            view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            return new MappedSegmentFile(path, file, view, p + view.PointerOffset, length);
-        }
-        catch
-        {
-            view?.Dispose();
-            file?.Dispose();
-            stream?.Dispose();
-            throw;
-        }
     }
 
-    /// <summary>Prefaults every page (the node's <c>segment.mmap_populate</c>): readahead advice, then a touch per page.</summary>
-    public int Populate()
-    {
-        NativeMethods.WillNeed(Pointer, Length);
-        var sum = 0;
-        for (long offset = 0; offset < Length; offset += 4096)
-            sum += Pointer[offset];
-        return sum;
-    }
+    /// <summary>Prefaults every page (the node's <c>segment.mmap_populate</c>).</summary>
+    public int Populate() => _mapping.Populate();
 
-    public void Dispose()
-    {
-        if (_pointerAcquired)
-        {
-            _pointerAcquired = false;
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        }
-        _view.Dispose();
-        _file.Dispose();
-    }
+    public void Dispose() => _mapping.Dispose();
 
     /// <summary>Exposes mapped memory as <see cref="Memory{T}"/>; the mapping's owner controls its lifetime.</summary>
     private sealed class ChunkManager(byte* pointer, int length) : MemoryManager<byte>

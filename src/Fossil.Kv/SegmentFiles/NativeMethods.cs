@@ -2,11 +2,9 @@ using System.Runtime.InteropServices;
 
 namespace Fossil.Kv.SegmentFiles;
 
-/// <summary>The few POSIX calls .NET does not expose: fsync of a directory and madvise.</summary>
+/// <summary>The POSIX call .NET does not expose that segment files need: fsync of a directory.</summary>
 internal static partial class NativeMethods
 {
-    private const int MadvWillNeed = 3;
-
     /// <summary>fsync a directory so a rename or a new entry in it is durable. No-op where directories cannot be synced.</summary>
     public static void FsyncDirectory(string path)
     {
@@ -26,23 +24,6 @@ internal static partial class NativeMethods
         }
     }
 
-    /// <summary>Asks the kernel to read a mapped range ahead (best effort; errors are ignored).</summary>
-    public static unsafe void WillNeed(byte* address, long length)
-    {
-        if (!OperatingSystem.IsLinux() || length <= 0)
-            return;
-        try
-        {
-            _ = Madvise((nint)address, (nuint)length, MadvWillNeed);
-        }
-        catch (EntryPointNotFoundException)
-        {
-        }
-        catch (DllNotFoundException)
-        {
-        }
-    }
-
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 
@@ -51,7 +32,4 @@ internal static partial class NativeMethods
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
-    private static partial int Madvise(nint address, nuint length, int advice);
 }
