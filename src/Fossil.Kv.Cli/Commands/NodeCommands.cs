@@ -21,17 +21,7 @@ internal static class NodeCommands
                 {
                     writer.WriteStartObject();
                     writer.WriteStartArray("nodes");
-                    foreach (var node in nodes)
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("id", node.Id);
-                        writer.WriteStartArray("urls");
-                        foreach (var url in node.Urls) writer.WriteStringValue(url);
-                        writer.WriteEndArray();
-                        writer.WriteString("started_at", node.StartedAt);
-                        writer.WriteString("version", node.Version);
-                        writer.WriteEndObject();
-                    }
+                    foreach (var node in nodes) node.WriteJson(writer);
                     writer.WriteEndArray();
                     writer.WriteEndObject();
                 });

@@ -38,29 +38,9 @@ internal static class JsonOutput
     }
 
     /// <summary>The HTTP API's <c>/segments</c> item (SPEC §4), without the node-local <c>materialized</c>, plus <c>generation</c>.</summary>
-    public static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("segment_id", segment.SegmentId);
-        writer.WriteNumber("partition", segment.Partition);
-        writer.WriteNumber("generation", segment.Generation);
-        writer.WriteStartObject("time_range");
-        writer.WriteString("start", segment.TimeRange.Start);
-        writer.WriteString("end", segment.TimeRange.End);
-        writer.WriteEndObject();
-        writer.WriteString("status", StatusName(segment.Status));
-        writer.WriteNumber("document_count", segment.DocumentCount);
-        writer.WriteNumber("entity_count", segment.EntityCount);
-        writer.WriteNumber("vector_count", segment.VectorCount);
-        writer.WriteNumber("size_bytes", segment.SizeBytes);
-        writer.WriteString("created_at", segment.CreatedAt);
-        if (segment.SealedAt is { } sealedAt) writer.WriteString("sealed_at", sealedAt);
-        else writer.WriteNull("sealed_at");
-        if (segment.ArchivedAt is { } archivedAt) writer.WriteString("archived_at", archivedAt);
-        writer.WriteEndObject();
-    }
+    public static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment) => segment.WriteJson(writer);
 
-    public static string StatusName(SegmentStatus status) => status.ToString().ToLowerInvariant();
+    public static string StatusName(SegmentStatus status) => SegmentRecord.StatusName(status);
 
     /// <summary>The HTTP API's event shape (SPEC §4).</summary>
     public static void WriteEvent(Utf8JsonWriter writer, RecordedEvent e)

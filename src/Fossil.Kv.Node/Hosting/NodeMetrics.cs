@@ -17,7 +17,7 @@ internal sealed class NodeMetrics : IDisposable
     {
         _store = store;
         _meter.CreateObservableGauge("fossil_segments", () => Enum.GetValues<SegmentStatus>()
-            .Select(status => new Measurement<int>(_segments.GetValueOrDefault(status), new KeyValuePair<string, object?>("status", status.ToString().ToLowerInvariant()))),
+            .Select(status => new Measurement<int>(_segments.GetValueOrDefault(status), new KeyValuePair<string, object?>("status", SegmentRecord.StatusName(status)))),
             description: "Segments in the catalog by status");
         _meter.CreateObservableGauge("fossil_subscriptions", () => Volatile.Read(ref _subscriptions), description: "Open SSE subscriptions on this node");
     }

@@ -79,17 +79,7 @@ internal static class AdminEndpoints
             {
                 writer.WriteStartObject();
                 writer.WriteStartArray("nodes");
-                foreach (var node in nodes)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("id", node.Id);
-                    writer.WriteStartArray("urls");
-                    foreach (var url in node.Urls) writer.WriteStringValue(url);
-                    writer.WriteEndArray();
-                    writer.WriteString("started_at", node.StartedAt);
-                    writer.WriteString("version", node.Version);
-                    writer.WriteEndObject();
-                }
+                foreach (var node in nodes) node.WriteJson(writer);
                 writer.WriteEndArray();
                 writer.WriteEndObject();
             });
@@ -118,24 +108,5 @@ internal static class AdminEndpoints
         writer.WriteEndObject();
     }
 
-    private static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment, bool materialized)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("segment_id", segment.SegmentId);
-        writer.WriteNumber("partition", segment.Partition);
-        writer.WriteStartObject("time_range");
-        writer.WriteString("start", segment.TimeRange.Start);
-        writer.WriteString("end", segment.TimeRange.End);
-        writer.WriteEndObject();
-        writer.WriteString("status", segment.Status.ToString().ToLowerInvariant());
-        writer.WriteNumber("document_count", segment.DocumentCount);
-        writer.WriteNumber("entity_count", segment.EntityCount);
-        writer.WriteNumber("vector_count", segment.VectorCount);
-        writer.WriteNumber("size_bytes", segment.SizeBytes);
-        writer.WriteString("created_at", segment.CreatedAt);
-        if (segment.SealedAt is { } sealedAt) writer.WriteString("sealed_at", sealedAt);
-        else writer.WriteNull("sealed_at");
-        writer.WriteBoolean("materialized", materialized);
-        writer.WriteEndObject();
-    }
+    private static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment, bool materialized) => segment.WriteJson(writer, materialized);
 }

@@ -10,6 +10,20 @@ public sealed record NodeInfo(string Id, IReadOnlyList<string> Urls, DateTime St
 {
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, FossilJson.Compact);
 
+    /// <summary>The public shape of a node, as <c>GET /nodes</c> and <c>fossil nodes list --json</c> show it.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString("id", Id);
+        writer.WriteStartArray("urls");
+        foreach (var url in Urls) writer.WriteStringValue(url);
+        writer.WriteEndArray();
+        writer.WriteString("started_at", StartedAt);
+        writer.WriteString("version", Version);
+        writer.WriteEndObject();
+    }
+
     public static NodeInfo FromJsonBytes(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize<NodeInfo>(json, FossilJson.Compact) ?? throw new JsonException("node record is null");
 }

@@ -44,7 +44,7 @@ internal sealed class LocalSegments(StoreContext context) : IDisposable
     public async Task<bool> MaterializeAsync(SegmentView segment, Configuration.StoreSettings settings, CancellationToken cancellationToken)
     {
         var id = segment.Record.Id;
-        if (segment.Record.Status != SegmentStatus.Sealed) throw new SegmentStateException(id, $"Segment {id} is {segment.Record.Status.ToString().ToLowerInvariant()}; only sealed segments are materialized.");
+        if (segment.Record.Status != SegmentStatus.Sealed) throw new SegmentStateException(id, $"Segment {id} is {SegmentRecord.StatusName(segment.Record.Status)}; only sealed segments are materialized.");
         await _building.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -56,6 +56,43 @@ public sealed record SegmentRecord
 
     public static SegmentRecord FromJsonBytes(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize<SegmentRecord>(json, FossilJson.Compact) ?? throw new JsonException("segment record is null");
+
+    /// <summary>
+    /// The public shape of a segment, as <c>GET /segments</c> and <c>fossil segments --json</c> show it: the seed's
+    /// <c>meta.json</c> fields plus partition, and whether this node has it materialized when that is known.
+    /// </summary>
+    public void WriteJson(Utf8JsonWriter writer, bool? materialized = null)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString("segment_id", SegmentId);
+        writer.WriteNumber("partition", Partition);
+        writer.WriteNumber("generation", Generation);
+        writer.WriteStartObject("time_range");
+        writer.WriteString("start", TimeRange.Start);
+        writer.WriteString("end", TimeRange.End);
+        writer.WriteEndObject();
+        writer.WriteString("status", StatusName(Status));
+        writer.WriteNumber("document_count", DocumentCount);
+        writer.WriteNumber("entity_count", EntityCount);
+        writer.WriteNumber("vector_count", VectorCount);
+        writer.WriteNumber("size_bytes", SizeBytes);
+        writer.WriteString("created_at", CreatedAt);
+        if (SealedAt is { } sealedAt) writer.WriteString("sealed_at", sealedAt);
+        else writer.WriteNull("sealed_at");
+        if (ArchivedAt is { } archivedAt) writer.WriteString("archived_at", archivedAt);
+        if (materialized is { } local) writer.WriteBoolean("materialized", local);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The status as the API and CLI write it: <c>active</c>, <c>sealed</c>, <c>expiring</c>, <c>dropped</c>.</summary>
+    public static string StatusName(SegmentStatus status) => status switch
+    {
+        SegmentStatus.Active => "active",
+        SegmentStatus.Sealed => "sealed",
+        SegmentStatus.Expiring => "expiring",
+        _ => "dropped",
+    };
 }
 
 /// <summary>
