@@ -1,9 +1,13 @@
 // Fossil.Kv benchmarks against a real etcd (docs/benchmarks.md).
 //   dotnet run -c Release --project tests/Fossil.Kv.Benchmarks -- append [--endpoints URL] [--seconds 5] [--warmup 2]
 //       [--concurrency 1,16,64,256] [--partitions 4] [--etcd-pid PID] [--json FILE|-]
+//   dotnet run -c Release --project tests/Fossil.Kv.Benchmarks -- segments [--events 100000] [--evict 1000,10000,100000]
 // Without --endpoints it starts its own single etcd member (data in a temp dir on the local disk).
 using System.Globalization;
 using Fossil.Kv.Benchmarks;
+
+if (args.Length > 0 && args[0] == "segments")
+    return await SegmentBenchmark.RunAsync(int.Parse(Arg("--events") ?? "100000", CultureInfo.InvariantCulture), Ints(Arg("--evict") ?? "1000,10000,100000"));
 
 if (args.Length == 0 || args[0] != "append")
 {
