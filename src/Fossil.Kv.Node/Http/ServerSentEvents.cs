@@ -30,8 +30,8 @@ internal static class ServerSentEvents
         {
             while (true)
             {
-                var beat = Task.Delay(Heartbeat, context.RequestAborted);
-                if (await Task.WhenAny(next, beat) == beat)
+                // Only an idle subscription needs a heartbeat timer; a busy one has its next event ready.
+                if (!next.IsCompleted && !await ArrivesWithinAsync(next, Heartbeat, context.RequestAborted))
                 {
                     await response.Body.WriteAsync(": heartbeat\n\n"u8.ToArray(), context.RequestAborted);
                     await response.Body.FlushAsync(context.RequestAborted);
@@ -62,5 +62,15 @@ internal static class ServerSentEvents
             catch (Exception) when (next.IsCanceled || next.IsFaulted) { /* already reported or the client left */ }
             await enumerator.DisposeAsync();
         }
+    }
+
+    /// <summary>Whether <paramref name="next"/> completes within <paramref name="wait"/>; the timer is cancelled either way.</summary>
+    private static async Task<bool> ArrivesWithinAsync(Task next, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(wait, timer.Token);
+        var first = await Task.WhenAny(next, delay);
+        await timer.CancelAsync();
+        return first == next;
     }
 }
