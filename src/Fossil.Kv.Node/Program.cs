@@ -10,6 +10,19 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuratio
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes);
 
+// Settings are checked before anything starts: a bad value stops the node with one clear line.
+try
+{
+    var configured = new FossilOptions();
+    FossilConfiguration.Bind(builder.Configuration, configured);
+    configured.ToSeedSettings();
+}
+catch (Exception e) when (e is InvalidRequestException or InvalidOperationException or FormatException)
+{
+    await Console.Error.WriteLineAsync($"error: invalid configuration: {e.Message}");
+    return 1;
+}
+
 using var startupLoggers = LoggerFactory.Create(logging => logging.AddConsole());
 EmbeddedEtcd? embedded = null;
 if (string.IsNullOrWhiteSpace(builder.Configuration["Fossil:Etcd:Endpoints"]) && !builder.Configuration.GetSection("Fossil:Etcd:Endpoints").GetChildren().Any())
@@ -76,3 +89,4 @@ finally
     await app.DisposeAsync();
     if (embedded is not null) await embedded.DisposeAsync();
 }
+return 0;

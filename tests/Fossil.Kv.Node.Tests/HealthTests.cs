@@ -52,6 +52,27 @@ public sealed class HealthTests(EtcdFixture etcd)
         (await EtcdCtl.RunAsync(etcd.Endpoints, "get", "--prefix", "--keys-only", prefix + "/meta/nodes/"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length;
 
+    [Theory]
+    [InlineData("--Fossil:Segment:Duration=soon", "segment.duration")]
+    [InlineData("--Fossil:Segment:Partitions=99", "segment.partitions")]
+    [InlineData("--Fossil:Segment:MaxSize=huge", "segment.max_size")]
+    public async Task node_refuses_to_start_with_an_invalid_setting_and_names_it(string setting, string name)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Fossil.Kv.Node.dll"), "--urls", $"http://127.0.0.1:{LocalPorts.GetFree()}", "--Fossil:Etcd:Endpoints=http://127.0.0.1:1", setting },
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(Deadline);
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains(name, await stderr, StringComparison.Ordinal);
+    }
+
     private static bool ProcessRuns(int pid)
     {
         try
