@@ -75,26 +75,26 @@ public sealed partial class EventStore
     }
 
     /// <summary>
-    /// Compacts etcd's history up to the current revision when the last compaction is older than
-    /// <paramref name="interval"/> (5 minutes by default) or <paramref name="force"/> is set. A compare-and-swap on
-    /// <c>/meta/compaction</c> picks one node per round; history is what keeps deleted ranges expensive to scan.
-    /// Returns the revision compacted to, or null when another node did it or it was not due.
+    /// Compacts etcd's history, claimed by a compare-and-swap on <c>/meta/compaction</c> so one node does it per
+    /// round. Like Kubernetes' apiservers, a round compacts up to the revision the previous round recorded, so
+    /// reads and watches always keep at least <paramref name="interval"/> (5 minutes by default) of history;
+    /// <paramref name="force"/> compacts up to now (after an eviction, to reclaim the space of deleted ranges).
+    /// Returns the revision compacted to, or null when it was not due or another node did it.
     /// </summary>
     public async Task<long?> CompactAsync(bool force = false, TimeSpan? interval = null, CancellationToken cancellationToken = default)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var key = _context.Keys.Compaction;
         var current = await _context.Etcd.GetAsync(Keyspace.Ops.Bytes(key), cancellationToken).ConfigureAwait(false);
-        var revision = current.Header.Revision;
-        if (current.Kvs.Count > 0 && !force)
-        {
-            var last = System.Text.Json.JsonSerializer.Deserialize<CompactionRecord>(current.Kvs[0].Value.Span, FossilJson.Compact);
-            if (last is not null && _context.UtcNow - last.At < (interval ?? TimeSpan.FromMinutes(5))) return null;
-        }
+        var now = current.Header.Revision;
+        var last = current.Kvs.Count > 0 ? System.Text.Json.JsonSerializer.Deserialize<CompactionRecord>(current.Kvs[0].Value.Span, FossilJson.Compact) : null;
+        if (!force && last is not null && _context.UtcNow - last.At < (interval ?? TimeSpan.FromMinutes(5))) return null;
         var claim = new Etcdserverpb.TxnRequest();
         claim.Compare.Add(current.Kvs.Count > 0 ? Keyspace.Ops.ModRevisionIs(key, current.Kvs[0].ModRevision) : Keyspace.Ops.Missing(key));
-        claim.Success.Add(Keyspace.Ops.Put(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new CompactionRecord(revision, _context.UtcNow), FossilJson.Compact)));
+        claim.Success.Add(Keyspace.Ops.Put(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new CompactionRecord(now, _context.UtcNow), FossilJson.Compact)));
         if (!(await _context.Etcd.TxnAsync(claim, cancellationToken).ConfigureAwait(false)).Succeeded) return null;
+        var target = force ? now : last?.Revision;
+        if (target is not { } revision) return null; // the first round only records where the next one compacts to
         try
         {
             await _context.Etcd.CompactAsync(new Etcdserverpb.CompactionRequest { Revision = revision }, cancellationToken).ConfigureAwait(false);

@@ -71,4 +71,24 @@ public sealed class EvictionTests(EtcdFixture etcd) : IDisposable
         Assert.Equal(0, await KeyCountAsync(store, store.Context.Keys.SegmentData(segment)));
         Assert.Equal(4, (await store.GetStreamAsync("short-lived")).Version);
     }
+
+    [Fact]
+    public async Task compaction_rounds_keep_one_interval_of_history_and_one_node_claims_each_round()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
+        await using var other = await StoreFactory.CreateAsync(etcd.Endpoints, o => o.RootPrefix = store.Context.Options.RootPrefix);
+        await store.AppendToStreamAsync("history", StreamState.Any, StoreFactory.Events(1));
+
+        var first = await store.CompactAsync(interval: TimeSpan.Zero);        // records where the next round compacts to
+        var recorded = (await store.Etcd.GetAsync(Google.Protobuf.ByteString.CopyFrom(store.Context.Keys.Compaction))).Kvs[0].ModRevision;
+        await store.AppendToStreamAsync("history", StreamState.Any, StoreFactory.Events(1));
+        var second = await store.CompactAsync(interval: TimeSpan.Zero);       // compacts to what the first round recorded
+        var notDue = await other.CompactAsync();                              // within the default 5 minutes of the last round
+
+        Assert.Null(first);
+        Assert.NotNull(second);
+        Assert.True(second < recorded, "a round compacts to the revision recorded a round earlier, not to now");
+        Assert.Null(notDue);
+        Assert.Equal(2, (await store.ReadStreamAsync("history").ToListAsync()).Count);
+    }
 }
