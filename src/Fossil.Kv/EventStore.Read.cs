@@ -29,7 +29,10 @@ public sealed partial class EventStore
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var tip = await StreamTipLoader.LoadAsync(_context, streamName, cancellationToken).ConfigureAwait(false);
         if (!tip.Exists || tip.Head is null) throw new StreamNotFoundException(streamName);
-        return new StreamInfo(streamName, tip.LastVersion, tip.Head.Segments);
+        // The head still names segments that retention dropped; show only those that hold events now.
+        var present = await _catalog.ReadSegmentsAsync([.. tip.Head.Segments.Select(s => SegmentId.Parse(s.Segment))], cancellationToken).ConfigureAwait(false);
+        var live = present.Select(p => p.Record.SegmentId).ToHashSet(StringComparer.Ordinal);
+        return new StreamInfo(streamName, tip.LastVersion, [.. tip.Head.Segments.Where(s => live.Contains(s.Segment))]);
     }
 
     /// <summary>

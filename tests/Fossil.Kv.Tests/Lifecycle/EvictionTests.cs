@@ -43,6 +43,7 @@ public sealed class EvictionTests(EtcdFixture etcd) : IDisposable
         var next = await store.AppendToStreamAsync("dormant", StreamState.StreamRevision(2), StoreFactory.Events(1));
         Assert.Equal(3, next.FirstVersion);
         Assert.Equal([3L], (await store.ReadStreamAsync("dormant").ToListAsync()).Select(e => e.Version));
+        Assert.Equal([next.Segment], (await store.GetStreamAsync("dormant")).Segments.Select(s => s.Segment));
         Assert.Equal([2L], (await store.ReadStreamAsync("busy").ToListAsync()).Select(e => e.Version));
         Assert.DoesNotContain((await store.ReadAllAsync(Position.Start).ToListAsync()), e => e.Segment == first.Segment);
     }
