@@ -57,6 +57,4 @@ internal static class ApiErrors
         if (long.TryParse(state, NumberStyles.None, CultureInfo.InvariantCulture, out var version)) writer.WriteNumber(name, version);
         else writer.WriteString(name, state);
     }
-
-    public static InvalidRequestException Invalid(string message) => new(message);
 }

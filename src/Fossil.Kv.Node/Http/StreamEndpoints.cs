@@ -21,7 +21,7 @@ internal static class StreamEndpoints
 
     private static async Task AppendAsync(HttpContext context, EventStore store)
     {
-        if (!RawPath(context).EndsWith("/events", StringComparison.Ordinal))
+        if (!StreamRoutes.RawPath(context).EndsWith("/events", StringComparison.Ordinal))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
@@ -51,7 +51,7 @@ internal static class StreamEndpoints
 
     private static Task GetAsync(HttpContext context, EventStore store)
     {
-        var path = RawPath(context);
+        var path = StreamRoutes.RawPath(context);
         if (path.EndsWith("/events", StringComparison.Ordinal)) return ReadAsync(context, store);
         if (path.EndsWith("/subscribe", StringComparison.Ordinal)) return SubscribeAsync(context, store);
         return InfoAsync(context, store);
@@ -114,13 +114,6 @@ internal static class StreamEndpoints
         var withVectors = QueryValues.Flag(context.Request.Query["vectors"]);
         await ServerSentEvents.StreamAsync(context, store.SubscribeToStreamAsync(stream, afterVersion, context.RequestAborted),
             e => e.Version.ToString(CultureInfo.InvariantCulture), withVectors);
-    }
-
-    internal static string RawPath(HttpContext context)
-    {
-        var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
-        var query = target.IndexOf('?', StringComparison.Ordinal);
-        return query < 0 ? target : target[..query];
     }
 
     internal static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)

@@ -6,11 +6,17 @@ namespace Fossil.Kv.Node.Http;
 /// </summary>
 internal static class StreamRoutes
 {
-    public static string StreamName(HttpContext context, string suffix)
+    /// <summary>The request path exactly as sent, escapes and all, without the query.</summary>
+    public static string RawPath(HttpContext context)
     {
         var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
         var query = target.IndexOf('?', StringComparison.Ordinal);
-        var path = query < 0 ? target : target[..query];
+        return query < 0 ? target : target[..query];
+    }
+
+    public static string StreamName(HttpContext context, string suffix)
+    {
+        var path = RawPath(context);
         const string prefix = "/streams/";
         var start = path.IndexOf(prefix, StringComparison.Ordinal);
         var end = suffix.Length == 0 ? path.Length : path.LastIndexOf(suffix, StringComparison.Ordinal);
