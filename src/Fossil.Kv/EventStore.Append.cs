@@ -65,19 +65,30 @@ public sealed partial class EventStore
         if (streams.Count == 0) throw new InvalidRequestException("An append must name at least one stream.");
         if (streams.Count > AppendLimits.MaxStreamsPerAppend)
             throw new InvalidRequestException($"An atomic append covers at most {AppendLimits.MaxStreamsPerAppend} streams; this one names {streams.Count}.");
-        var duplicate = streams.GroupBy(s => s.Stream, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new InvalidRequestException($"Stream '{duplicate.Key}' appears more than once in one append.");
+        if (streams.Count > 1)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var stream in streams)
+                if (!seen.Add(stream.Stream)) throw new InvalidRequestException($"Stream '{stream.Stream}' appears more than once in one append.");
+        }
 
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
-            var parts = streams.Select(s => PreparedAppend.Create(s.Stream, s.ExpectedState, s.Events, settings.VectorDimension)).ToArray();
-            if (parts.Sum(p => p.EncodedBytes) > AppendLimits.MaxAppendBytes)
+            var parts = new PreparedAppend[streams.Count];
+            long bytes = 0, events = 0;
+            for (var i = 0; i < parts.Length; i++)
+            {
+                parts[i] = PreparedAppend.Create(streams[i].Stream, streams[i].ExpectedState, streams[i].Events, settings.VectorDimension);
+                bytes += parts[i].EncodedBytes;
+                events += parts[i].Events.Length;
+            }
+            if (bytes > AppendLimits.MaxAppendBytes)
                 throw new AppendTooLargeException(
-                    $"The append encodes to {parts.Sum(p => p.EncodedBytes)} bytes; one append must fit one etcd request, at most {AppendLimits.MaxAppendBytes} bytes of events.",
+                    $"The append encodes to {bytes} bytes; one append must fit one etcd request, at most {AppendLimits.MaxAppendBytes} bytes of events.",
                     AppendLimits.MaxAppendBytes);
-            if (parts.Sum(p => p.Events.Length) > AppendLimits.MaxEventsPerAppend)
+            if (events > AppendLimits.MaxEventsPerAppend)
                 throw new AppendTooLargeException($"An append carries at most {AppendLimits.MaxEventsPerAppend} events.", AppendLimits.MaxEventsPerAppend);
             await EnsureVectorDimensionAsync(parts, settings, cancellationToken).ConfigureAwait(false);
 
@@ -88,21 +99,29 @@ public sealed partial class EventStore
                     await StreamTipLoader.LoadAsync(_context, part.Stream, cancellationToken).ConfigureAwait(false);
             }
 
-            var unit = new AppendUnit(parts);
+            var attempts = 0;
             for (var reroutes = 0; ; reroutes++)
             {
                 var window = await _catalog.GetCurrentWindowAsync(cancellationToken).ConfigureAwait(false);
-                var segments = parts.Select(p => window.SegmentFor(p.Stream)).Distinct().Order().ToArray();
-                var attempt = new AppendUnit(parts) { Attempts = unit.Attempts };
-                if (segments.Length == 1) CommitterFor(segments[0]).Enqueue(attempt);
-                else _ = CommitAcrossSegmentsAsync(window, segments, attempt, cancellationToken);
+                // A unit completes once, so every routing gets a new one that carries the attempts so far.
+                var attempt = new AppendUnit(parts) { Attempts = attempts };
+                if (parts.Length == 1)
+                {
+                    CommitterFor(window.SegmentFor(parts[0].Stream)).Enqueue(attempt);
+                }
+                else
+                {
+                    var segments = parts.Select(p => window.SegmentFor(p.Stream)).Distinct().Order().ToArray();
+                    if (segments.Length == 1) CommitterFor(segments[0]).Enqueue(attempt);
+                    else _ = CommitAcrossSegmentsAsync(window, segments, attempt, cancellationToken);
+                }
                 try
                 {
                     return await attempt.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (RerouteException) when (reroutes < MaxReroutes)
                 {
-                    unit.Attempts = attempt.Attempts;
+                    attempts = attempt.Attempts;
                     RetireCommittersOutside(_catalog.CachedWindow);
                 }
             }
