@@ -19,7 +19,10 @@ internal static class AppendLimits
     /// <summary>The most an append's events may take once encoded.</summary>
     public const long MaxAppendBytes = EtcdRequestBytes - TxnOverheadBytes;
 
-    /// <summary>Appends sharing one transaction: each takes up to 2 compares, 2 puts and 2 failure reads.</summary>
+    /// <summary>
+    /// Appends taken for one transaction. Each takes 1–4 compares, 1–2 puts and 2 failure reads; the Txn
+    /// packs them until a list would pass 128 operations and carries the rest to the next one.
+    /// </summary>
     public const int MaxAppendsPerTxn = 60;
 
     /// <summary>Events sharing one transaction (their index must stay below <see cref="Position.IndexLimit"/>).</summary>

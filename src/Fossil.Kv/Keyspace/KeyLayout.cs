@@ -64,19 +64,7 @@ public sealed class KeyLayout
         Key($"/s/{segment}/s/{StreamName.Escape(stream)}/{Number(version)}");
 
     /// <summary>The first key after every key that starts with <paramref name="prefix"/> (etcd's range_end).</summary>
-    public static byte[] PrefixEnd(ReadOnlySpan<byte> prefix)
-    {
-        var end = prefix.ToArray();
-        for (var i = end.Length - 1; i >= 0; i--)
-        {
-            if (end[i] < 0xFF)
-            {
-                end[i]++;
-                return end[..(i + 1)];
-            }
-        }
-        return [0]; // the whole keyspace
-    }
+    public static byte[] PrefixEnd(ReadOnlySpan<byte> prefix) => Etcd.EtcdKeys.PrefixEnd(prefix).ToByteArray();
 
     /// <summary>Parses <c>/s/&lt;sid&gt;/e/&lt;position&gt;</c>; false for any other key.</summary>
     public bool TryParseBatch(ReadOnlySpan<byte> key, out SegmentId segment, out long position)
