@@ -11,11 +11,13 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuratio
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes);
 
 // Settings are checked before anything starts: a bad value stops the node with one clear line.
+NodeOptions nodeOptions;
 try
 {
     var configured = new FossilOptions();
     FossilConfiguration.Bind(builder.Configuration, configured);
     configured.ToSeedSettings();
+    nodeOptions = NodeOptions.From(builder.Configuration);
 }
 catch (Exception e) when (e is InvalidRequestException or InvalidOperationException or FormatException)
 {
@@ -33,6 +35,7 @@ if (string.IsNullOrWhiteSpace(builder.Configuration["Fossil:Etcd:Endpoints"]) &&
 }
 
 builder.Services.AddFossilKv(builder.Configuration);
+builder.Services.AddSingleton(nodeOptions);
 builder.Services.AddHostedService<NodeBackgroundService>();
 builder.Services.AddSingleton(_ => new PrometheusMetrics(EventStore.MeterName, NodeMetrics.MeterName));
 builder.Services.AddSingleton<NodeMetrics>();

@@ -1,3 +1,4 @@
+using Fossil.Kv.Cluster;
 using Fossil.Kv.Segments;
 
 namespace Fossil.Kv;
@@ -58,7 +59,9 @@ public sealed partial class EventStore
     }
 
     /// <summary>Evicts every sealed segment whose window ended more than <c>segment.retention</c> ago. Returns how many.</summary>
-    public async Task<int> ApplyRetentionAsync(CancellationToken cancellationToken = default)
+    /// <param name="claim">The node's background-work claim; the compaction that follows is fenced by it.</param>
+    /// <param name="cancellationToken">Stops the work between steps; every step is safe to repeat.</param>
+    public async Task<int> ApplyRetentionAsync(BackgroundWorkClaim? claim = null, CancellationToken cancellationToken = default)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
@@ -70,7 +73,7 @@ public sealed partial class EventStore
             await new Lifecycle.SegmentEviction(_context, _catalog, _local).EvictAsync(segment.Record.Id, cancellationToken).ConfigureAwait(false);
             evicted++;
         }
-        if (evicted > 0) await CompactAsync(force: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (evicted > 0) await CompactAsync(force: true, claim: claim, cancellationToken: cancellationToken).ConfigureAwait(false);
         return evicted;
     }
 
@@ -79,9 +82,10 @@ public sealed partial class EventStore
     /// round. Like Kubernetes' apiservers, a round compacts up to the revision the previous round recorded, so
     /// reads and watches always keep at least <paramref name="interval"/> (5 minutes by default) of history;
     /// <paramref name="force"/> compacts up to now (after an eviction, to reclaim the space of deleted ranges).
-    /// Returns the revision compacted to, or null when it was not due or another node did it.
+    /// Returns the revision compacted to, or null when it was not due, another node did it, or
+    /// <paramref name="claim"/> (when given) no longer holds the background work.
     /// </summary>
-    public async Task<long?> CompactAsync(bool force = false, TimeSpan? interval = null, CancellationToken cancellationToken = default)
+    public async Task<long?> CompactAsync(bool force = false, TimeSpan? interval = null, BackgroundWorkClaim? claim = null, CancellationToken cancellationToken = default)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var key = _context.Keys.Compaction;
@@ -89,10 +93,11 @@ public sealed partial class EventStore
         var now = current.Header.Revision;
         var last = current.Kvs.Count > 0 ? System.Text.Json.JsonSerializer.Deserialize<CompactionRecord>(current.Kvs[0].Value.Span, FossilJson.Compact) : null;
         if (!force && last is not null && _context.UtcNow - last.At < (interval ?? TimeSpan.FromMinutes(5))) return null;
-        var claim = new Etcdserverpb.TxnRequest();
-        claim.Compare.Add(current.Kvs.Count > 0 ? Keyspace.Ops.ModRevisionIs(key, current.Kvs[0].ModRevision) : Keyspace.Ops.Missing(key));
-        claim.Success.Add(Keyspace.Ops.Put(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new CompactionRecord(now, _context.UtcNow), FossilJson.Compact)));
-        if (!(await _context.Etcd.TxnAsync(claim, cancellationToken).ConfigureAwait(false)).Succeeded) return null;
+        var round = new Etcdserverpb.TxnRequest();
+        round.Compare.Add(current.Kvs.Count > 0 ? Keyspace.Ops.ModRevisionIs(key, current.Kvs[0].ModRevision) : Keyspace.Ops.Missing(key));
+        if (claim is not null) round.Compare.Add(claim.Fence);
+        round.Success.Add(Keyspace.Ops.Put(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new CompactionRecord(now, _context.UtcNow), FossilJson.Compact)));
+        if (!(await _context.Etcd.TxnAsync(round, cancellationToken).ConfigureAwait(false)).Succeeded) return null;
         var target = force ? now : last?.Revision;
         if (target is not { } revision) return null; // the first round only records where the next one compacts to
         try

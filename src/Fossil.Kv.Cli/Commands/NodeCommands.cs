@@ -15,21 +15,15 @@ internal static class NodeCommands
         {
             var store = await context.OpenStoreAsync();
             var nodes = await store.ListNodesAsync(context.CancellationToken);
+            var holder = await store.GetBackgroundWorkHolderAsync(context.CancellationToken);
             if (context.Json)
             {
-                context.WriteJson(writer =>
-                {
-                    writer.WriteStartObject();
-                    writer.WriteStartArray("nodes");
-                    foreach (var node in nodes) node.WriteJson(writer);
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                });
+                context.WriteJson(writer => Kv.Cluster.NodeInfo.WriteListJson(writer, nodes, holder));
                 return;
             }
-            var table = Output.ConsoleOutput.NewTable("node", "urls", "started at", "version");
+            var table = Output.ConsoleOutput.NewTable("node", "urls", "started at", "version", "background work");
             foreach (var node in nodes)
-                table.AddTextRow(node.Id, string.Join(" ", node.Urls), ConsoleOutput.Time(node.StartedAt), node.Version);
+                table.AddTextRow(node.Id, string.Join(" ", node.Urls), ConsoleOutput.Time(node.StartedAt), node.Version, node.Id == holder ? "holds" : "");
             context.Console.Write(table);
             context.Console.WriteLine($"{nodes.Count} node(s)");
         });

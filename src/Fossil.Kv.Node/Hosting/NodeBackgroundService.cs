@@ -5,12 +5,14 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Fossil.Kv.Node.Hosting;
 
 /// <summary>
-/// The node's own background work: it registers in <c>/meta/nodes</c> on a lease, keeps the time window
-/// current so segments seal when their window ends even if nobody writes, and materializes the sealed
-/// segments it serves.
+/// The node's background work. Every node registers in <c>/meta/nodes</c> on a lease and materializes the
+/// sealed segments it serves. The cluster-wide work — keeping the time window current so segments seal when
+/// their window ends even if nobody writes, retention and compaction — runs only on the node that holds the
+/// background-work claim (on its lease, fenced in the work's own transactions); when that node dies its lease
+/// expires and the next node to tick claims the work.
 /// </summary>
 internal sealed partial class NodeBackgroundService(
-    EventStore store, IServer server, IHostApplicationLifetime lifetime, IConfiguration configuration, ILogger<NodeBackgroundService> logger) : BackgroundService
+    EventStore store, IServer server, IHostApplicationLifetime lifetime, NodeOptions options, ILogger<NodeBackgroundService> logger) : BackgroundService
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
@@ -31,22 +33,33 @@ internal sealed partial class NodeBackgroundService(
             }
         }
         var urls = server.Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
-        var id = configuration["Fossil:Node:Id"] is { Length: > 0 } configured ? configured : $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+        var id = options.Id;
         var node = new NodeInfo(id, urls, DateTime.UtcNow, typeof(EventStore).Assembly.GetName().Version?.ToString() ?? "0");
         NodeRegistration? registration = null;
         try
         {
-            registration = await store.RegisterNodeAsync(node, TimeSpan.FromSeconds(10), stoppingToken);
+            registration = await store.RegisterNodeAsync(node, options.LeaseTtl, stoppingToken);
             LogRegistered(logger, id);
             using var timer = new PeriodicTimer(Tick);
+            string? heldBy = null;
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
-                    await store.KeepWindowCurrentAsync(stoppingToken);
+                    var claim = await store.ClaimBackgroundWorkAsync(registration, stoppingToken);
+                    if (claim?.NodeId != heldBy)
+                    {
+                        heldBy = claim?.NodeId;
+                        if (claim is null) LogWorkReleased(logger, id);
+                        else LogWorkClaimed(logger, id, claim.ClaimRevision);
+                    }
+                    if (claim is not null)
+                    {
+                        await store.KeepWindowCurrentAsync(stoppingToken);
+                        await store.ApplyRetentionAsync(claim, stoppingToken);
+                        await store.CompactAsync(claim: claim, cancellationToken: stoppingToken);
+                    }
                     await store.MaterializeSealedSegmentsAsync(stoppingToken);
-                    await store.ApplyRetentionAsync(stoppingToken);
-                    await store.CompactAsync(cancellationToken: stoppingToken);
                 }
                 catch (Exception e) when (e is FossilException or Etcd.EtcdException or IOException)
                 {
@@ -64,6 +77,12 @@ internal sealed partial class NodeBackgroundService(
             if (registration is not null) await registration.DisposeAsync();
         }
     }
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "Node {NodeId} holds the cluster-wide background work (claim revision {Revision})")]
+    private static partial void LogWorkClaimed(ILogger logger, string nodeId, long revision);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "Node {NodeId} no longer holds the cluster-wide background work")]
+    private static partial void LogWorkReleased(ILogger logger, string nodeId);
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Registered as node {NodeId} in /meta/nodes")]
     private static partial void LogRegistered(ILogger logger, string nodeId);

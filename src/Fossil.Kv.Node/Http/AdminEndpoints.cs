@@ -75,14 +75,8 @@ internal static class AdminEndpoints
         app.MapGet("/nodes", async (HttpContext context, EventStore store) =>
         {
             var nodes = await store.ListNodesAsync(context.RequestAborted);
-            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
-            {
-                writer.WriteStartObject();
-                writer.WriteStartArray("nodes");
-                foreach (var node in nodes) node.WriteJson(writer);
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            });
+            var holder = await store.GetBackgroundWorkHolderAsync(context.RequestAborted);
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => Cluster.NodeInfo.WriteListJson(writer, nodes, holder));
         });
 
         app.MapGet("/health/live", () => Results.Json(new { status = "live" }));

@@ -10,10 +10,25 @@ public sealed record NodeInfo(string Id, IReadOnlyList<string> Urls, DateTime St
 {
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, FossilJson.Compact);
 
-    /// <summary>The public shape of a node, as <c>GET /nodes</c> and <c>fossil nodes list --json</c> show it.</summary>
-    public void WriteJson(Utf8JsonWriter writer)
+    /// <summary>
+    /// The public list of nodes, as <c>GET /nodes</c> and <c>fossil nodes list --json</c> show it:
+    /// <c>{"nodes": [...], "background_work": id or null}</c>.
+    /// </summary>
+    public static void WriteListJson(Utf8JsonWriter writer, IReadOnlyList<NodeInfo> nodes, string? backgroundWorkHolder)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(nodes);
+        writer.WriteStartObject();
+        writer.WriteStartArray("nodes");
+        foreach (var node in nodes) node.WriteJson(writer, node.Id == backgroundWorkHolder);
+        writer.WriteEndArray();
+        if (backgroundWorkHolder is null) writer.WriteNull("background_work");
+        else writer.WriteString("background_work", backgroundWorkHolder);
+        writer.WriteEndObject();
+    }
+
+    private void WriteJson(Utf8JsonWriter writer, bool holdsBackgroundWork)
+    {
         writer.WriteStartObject();
         writer.WriteString("id", Id);
         writer.WriteStartArray("urls");
@@ -21,6 +36,7 @@ public sealed record NodeInfo(string Id, IReadOnlyList<string> Urls, DateTime St
         writer.WriteEndArray();
         writer.WriteString("started_at", StartedAt);
         writer.WriteString("version", Version);
+        writer.WriteBoolean("holds_background_work", holdsBackgroundWork);
         writer.WriteEndObject();
     }
 
@@ -50,7 +66,10 @@ public sealed class NodeRegistration : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>The lease the node's key lives on now; background work fences with it.</summary>
+    /// <summary>The registered node's id.</summary>
+    public string NodeId => _node.Id;
+
+    /// <summary>The lease the node's key lives on now; the background-work claim lives on it too.</summary>
     public EtcdLease? Lease => _lease;
 
     private async Task RunAsync()

@@ -31,6 +31,9 @@ public sealed class KeyLayout
     /// <summary>When and to which revision etcd was last compacted; its compare-and-swap picks the node that compacts.</summary>
     public byte[] Compaction => Key("/meta/compaction");
 
+    /// <summary>The node that holds the cluster-wide background work, on that node's lease.</summary>
+    public byte[] BackgroundWork => Key("/meta/work");
+
     /// <summary>All of the store's metadata.</summary>
     public byte[] MetaPrefix => Key("/meta/");
 

@@ -28,9 +28,12 @@ internal static class Ops
     };
 
     /// <summary>True while the key does not exist (a missing key's create revision is 0).</summary>
-    public static Compare Missing(byte[] key) => new()
+    public static Compare Missing(byte[] key) => CreatedAt(key, 0);
+
+    /// <summary>True while the key is the incarnation created at <paramref name="revision"/> (deleting and re-creating it changes that).</summary>
+    public static Compare CreatedAt(byte[] key, long revision) => new()
     {
-        Key = Bytes(key), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0,
+        Key = Bytes(key), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = revision,
     };
 
     public static Compare Exists(byte[] key) => new()
