@@ -176,7 +176,27 @@ public sealed class HttpApiTests(NodeFixture node)
         Assert.Matches("fossil_appends_total\\{result=\"created\"\\} [1-9]", text);
         Assert.Contains("fossil_append_duration_seconds_bucket{le=\"+Inf\"}", text, StringComparison.Ordinal);
         Assert.Matches("fossil_segments\\{status=\"active\"\\} [1-9]", text);
+        Assert.Matches("fossil_group_commit_batch_appends_count [1-9]", text);
     }
+
+    [Fact]
+    public async Task subscription_lag_is_measured_for_every_event_a_subscriber_receives()
+    {
+        var stream = NewStream("lag");
+        await SendAsync(HttpMethod.Post, Path(stream, "/events"), """{"events":[{"type":"a"},{"type":"b"}]}""");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var before = LagCount(await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancel.Token));
+
+        await ReadSseAsync(Path(stream, "/subscribe"), null, count: 2, null, cancel.Token);
+
+        var after = LagCount(await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancel.Token));
+        Assert.True(after >= before + 2, $"lag observations went from {before} to {after}");
+    }
+
+    private static long LagCount(string metrics) =>
+        System.Text.RegularExpressions.Regex.Match(metrics, "^fossil_subscription_lag_seconds_count (\\d+)", System.Text.RegularExpressions.RegexOptions.Multiline) is { Success: true } m
+            ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : 0;
 
     [Fact]
     public async Task nodes_lists_the_running_node()

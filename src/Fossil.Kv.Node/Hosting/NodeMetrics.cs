@@ -3,7 +3,7 @@ using Fossil.Kv.Segments;
 
 namespace Fossil.Kv.Node.Hosting;
 
-/// <summary>The node's own instruments (meter <c>Fossil.Kv.Node</c>): segments by status and open subscriptions.</summary>
+/// <summary>The node's own instruments (meter <c>Fossil.Kv.Node</c>): segments by status, open subscriptions and their lag.</summary>
 internal sealed class NodeMetrics : IDisposable
 {
     public const string MeterName = "Fossil.Kv.Node";
@@ -11,6 +11,7 @@ internal sealed class NodeMetrics : IDisposable
     private readonly Meter _meter = new(MeterName);
     private readonly EventStore _store;
     private IReadOnlyDictionary<SegmentStatus, int> _segments = new Dictionary<SegmentStatus, int>();
+    private readonly Histogram<double> _subscriptionLag;
     private int _subscriptions;
 
     public NodeMetrics(EventStore store)
@@ -20,7 +21,11 @@ internal sealed class NodeMetrics : IDisposable
             .Select(status => new Measurement<int>(_segments.GetValueOrDefault(status), new KeyValuePair<string, object?>("status", SegmentRecord.StatusName(status)))),
             description: "Segments in the catalog by status");
         _meter.CreateObservableGauge("fossil_subscriptions", () => Volatile.Read(ref _subscriptions), description: "Open SSE subscriptions on this node");
+        _subscriptionLag = _meter.CreateHistogram<double>("fossil_subscription_lag_seconds", "s",
+            "How long after its commit an event reached an SSE subscriber: about the commit latency when live, the age of history during catch-up");
     }
+
+    public void RecordDelivery(DateTimeOffset committedAt) => _subscriptionLag.Record(Math.Max(0, (DateTimeOffset.UtcNow - committedAt).TotalSeconds));
 
     /// <summary>Reads the catalog once per scrape, so the gauge is exact when it is read.</summary>
     public async Task RefreshSegmentGaugesAsync(CancellationToken cancellationToken)

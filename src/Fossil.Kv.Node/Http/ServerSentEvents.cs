@@ -22,7 +22,8 @@ internal static class ServerSentEvents
         response.Headers["X-Accel-Buffering"] = "no";
         await response.Body.FlushAsync(context.RequestAborted);
 
-        using var tracked = context.RequestServices.GetRequiredService<Hosting.NodeMetrics>().TrackSubscription();
+        var metrics = context.RequestServices.GetRequiredService<Hosting.NodeMetrics>();
+        using var tracked = metrics.TrackSubscription();
         var buffer = new ArrayBufferWriter<byte>(1024);
         var enumerator = events.GetAsyncEnumerator(context.RequestAborted);
         var next = enumerator.MoveNextAsync().AsTask();
@@ -46,6 +47,7 @@ internal static class ServerSentEvents
                 using (var writer = new Utf8JsonWriter(buffer, EventJson.WriterOptions)) EventJson.WriteEvent(writer, e, withVectors);
                 buffer.Write("\n\n"u8);
                 await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+                metrics.RecordDelivery(e.Timestamp);
                 // Flush once the subscription has nothing more ready, so a burst goes out in few packets.
                 next = enumerator.MoveNextAsync().AsTask();
                 if (!next.IsCompleted) await response.Body.FlushAsync(context.RequestAborted);
