@@ -24,7 +24,7 @@ internal sealed class AppendBenchmarkOptions
 internal sealed record Row(
     string Workload, int Concurrency, int? Partitions, double Seconds, long Ops, double OpsPerSecond, double EventsPerSecond,
     double P50Ms, double P99Ms, double? EtcdCpuUsPerEvent, double ClientCpuUsPerEvent, double? EtcdCores, double ClientCores,
-    double? AppendsPerTxn, double? EventsPerTxn, double? TxnsPerSecond, long? Conflicts);
+    double? AppendsPerTxn, double? EventsPerTxn, double? TxnsPerSecond, long? Conflicts, double? NodeCpuUsPerEvent = null, double? NodeCores = null);
 
 internal sealed record Goal(string Name, double Measured, double Target, bool Met);
 
@@ -211,80 +211,5 @@ internal static class AppendBenchmark
         var head = "{\"kind\":\"benchmark\",\"pad\":\"";
         var tail = "\"}";
         return Encoding.UTF8.GetBytes(head + new string('x', bytes - head.Length - tail.Length) + tail);
-    }
-
-    private sealed class Bench(int? etcdPid, TimeSpan duration, TimeSpan warmup)
-    {
-        public static async Task WarmAsync(int concurrency, TimeSpan time, Func<int, long, Task> op)
-        {
-            var clock = Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
-            {
-                for (long i = 0; clock.Elapsed < time; i++) await op(w, i);
-            })));
-        }
-
-        public async Task<Row> MeasureAsync(string workload, int concurrency, int? partitions, int eventsPerOp, Func<int, long, Task> op)
-        {
-            // Warm-up on the same keys/streams (the stores' stream tips get cached), then the measured run continues them.
-            var counters = new long[concurrency];
-            await WarmAsync(concurrency, warmup, (w, _) => op(w, counters[w]++));
-
-            var latencies = new List<double>[concurrency];
-            var etcdCpu0 = EtcdCpuMicroseconds();
-            using var self = Process.GetCurrentProcess();
-            var clientCpu0 = self.TotalProcessorTime;
-            var metrics0 = AppendMetrics.Read();
-            var clock = Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
-            {
-                var mine = latencies[w] = new List<double>(8192);
-                for (var i = counters[w]; clock.Elapsed < duration; i++)
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    await op(w, i);
-                    mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                }
-            })));
-            var elapsed = clock.Elapsed.TotalSeconds;
-            var metrics = AppendMetrics.Read() - metrics0;
-            self.Refresh();
-            var clientCpu = (self.TotalProcessorTime - clientCpu0).TotalMicroseconds;
-            var etcdCpu = EtcdCpuMicroseconds() - etcdCpu0;
-
-            var all = latencies.SelectMany(l => l).Order().ToArray();
-            long ops = all.Length;
-            var events = ops * eventsPerOp;
-            var isStore = partitions is not null;
-            var row = new Row(workload, concurrency, partitions, elapsed, ops, ops / elapsed, events / elapsed,
-                all[(int)(ops * 0.50)], all[Math.Min(ops - 1, (int)(ops * 0.99))],
-                etcdCpu / events, clientCpu / events, etcdCpu / elapsed / 1e6, clientCpu / elapsed / 1e6,
-                isStore && metrics.Transactions > 0 ? (double)metrics.Appends / metrics.Transactions : null,
-                isStore && metrics.Transactions > 0 ? (double)metrics.Events / metrics.Transactions : null,
-                isStore ? metrics.Transactions / elapsed : null,
-                isStore ? metrics.Conflicts : null);
-            var line = string.Create(CultureInfo.InvariantCulture,
-                $"{workload,-18} x{concurrency,-4} {(partitions is { } p ? $"p{p}" : ""),-4} {row.OpsPerSecond,9:N0} ops/s {row.EventsPerSecond,9:N0} events/s  p50 {row.P50Ms,6:F2} ms  p99 {row.P99Ms,7:F2} ms");
-            if (isStore) line += string.Create(CultureInfo.InvariantCulture, $"  {row.AppendsPerTxn:F1} appends/Txn  {row.Conflicts} conflicts");
-            Console.WriteLine(line);
-            return row;
-        }
-
-        // etcd's user+system CPU in microseconds, from /proc/<pid>/stat (USER_HZ = 100).
-        private double? EtcdCpuMicroseconds()
-        {
-            if (etcdPid is not { } pid) return null;
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-                return ticks * 10_000.0;
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-        }
     }
 }
