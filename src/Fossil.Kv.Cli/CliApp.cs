@@ -64,6 +64,7 @@ public static class CliApp
         root.Add(NodeCommands.Create(runner));
         root.Add(StreamCommands.Create(runner));
         root.Add(EtcdCommands.Create(runner));
+        root.Add(BenchCommand.Create(runner));
         return root;
     }
 

@@ -41,7 +41,6 @@ internal static class HttpBenchmark
                 $"data {DataBytes} B; segment.partitions {partitions}"));
 
             var data = Encoding.UTF8.GetBytes($"\"{new string('x', DataBytes - 2)}\"");
-            var storeEvent = new[] { new EventData(null, "bench-event", data) };
             var bench = new Bench(etcdPid, TimeSpan.FromSeconds(options.Seconds), TimeSpan.FromSeconds(options.WarmupSeconds), node.Id);
             var rows = new List<Row>();
             foreach (var concurrency in options.Concurrencies)
@@ -49,7 +48,7 @@ internal static class HttpBenchmark
                 rows.Add(await bench.MeasureAsync("Put (raw)", concurrency, null, 1,
                     (w, i) => client.PutAsync(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"/bench-raw/{run}/{concurrency}/{w}/{i}")), data)));
                 rows.Add(await bench.MeasureAsync("Append in process", concurrency, partitions, 1,
-                    (w, _) => store.AppendToStreamAsync(string.Create(CultureInfo.InvariantCulture, $"c{concurrency}-{w}"), StreamState.Any, storeEvent)));
+                    (w, _) => store.AppendToStreamAsync(string.Create(CultureInfo.InvariantCulture, $"c{concurrency}-{w}"), StreamState.Any, [new EventData(null, "bench-event", data)])));
 
                 var connections = new LeanHttpConnection[concurrency];
                 var requests = new byte[concurrency][];

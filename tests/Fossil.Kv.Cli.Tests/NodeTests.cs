@@ -23,6 +23,7 @@ public sealed class NodeTests(EtcdFixture etcd) : CliTestBase(etcd)
         var after = (await cli.RunAsync("nodes", "list", "--json")).Json.GetProperty("nodes");
 
         Assert.Equal("node-a", listed.GetProperty("id").GetString());
+        Assert.False(listed.GetProperty("holds_background_work").GetBoolean()); // it never claimed the work
         Assert.Equal("http://127.0.0.1:5080", listed.GetProperty("urls")[0].GetString());
         Assert.Equal(0, after.GetArrayLength());
     }
