@@ -38,6 +38,14 @@ public sealed class EtcdClientOptions
     /// <summary>Largest response message the client accepts.</summary>
     public int MaxReceiveMessageSize { get; set; } = 256 * 1024 * 1024;
 
+    /// <summary>
+    /// Most bytes of responses one watch may hold for a reader that does not keep up. All watches share one
+    /// stream from etcd, so a slow reader must neither stall the others nor grow without bound: past this, its
+    /// watch ends with <see cref="EtcdWatchOverflowException"/> after the responses it holds, and the reader can
+    /// watch again from the next revision it needs.
+    /// </summary>
+    public long MaxWatchBufferBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>HTTP/2 connections per member that unary calls are spread over (streams use the first).</summary>
     public int ConnectionsPerEndpoint { get; set; } = 4;
 

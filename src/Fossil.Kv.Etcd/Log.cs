@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Watch {WatchId} dropped {Count} already delivered events (below revision {NextRevision})")]
     public static partial void WatchDuplicatesDropped(ILogger logger, long watchId, int count, long nextRevision);
 
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Watch {WatchId} ended: its reader fell behind by more than the buffer allows (next revision {NextRevision})")]
+    public static partial void WatchOverflowed(ILogger logger, long watchId, long nextRevision);
+
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Watch {WatchId} canceled by etcd: {Reason}")]
     public static partial void WatchCanceled(ILogger logger, long watchId, string reason);
 

@@ -16,8 +16,9 @@ public sealed partial class EventStore
     /// <summary>
     /// Every event of the store after <paramref name="after"/> (all of them when null), in position order:
     /// history from storage first, then live events from an etcd watch that starts right after the last
-    /// revision read, so there is no gap or duplicate at the switch. The subscription survives member loss
-    /// and watch compaction by reading storage again from the last event it delivered. It ends only when
+    /// revision read, so there is no gap or duplicate at the switch. The subscription survives member loss,
+    /// watch compaction and a consumer too slow for its watch's buffer (<see cref="EtcdClientOptions.MaxWatchBufferBytes"/>)
+    /// by reading storage again from the last event it delivered. It ends only when
     /// <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     public async IAsyncEnumerable<RecordedEvent> SubscribeToAllAsync(
@@ -107,7 +108,8 @@ public sealed partial class EventStore
         catch (Exception e) when (e is EtcdException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {
             Log.SubscriptionRecovering(_context.Logger, (last ?? Position.Start).ToString(), e);
-            if (e is not EtcdCompactedException) await Task.Delay(ResubscribeDelay, cancellationToken).ConfigureAwait(false);
+            // Compaction or a reader that fell behind: storage has the events now, nothing to wait for.
+            if (e is not (EtcdCompactedException or EtcdWatchOverflowException)) await Task.Delay(ResubscribeDelay, cancellationToken).ConfigureAwait(false);
             return false;
         }
     }

@@ -156,4 +156,41 @@ public sealed class WatchTests(EtcdFixture etcd) : IAsyncLifetime
 
         Assert.True(sawProgress);
     }
+
+    [Fact]
+    public async Task a_reader_that_falls_behind_ends_its_own_watch_without_stalling_the_others_and_resumes_without_a_gap()
+    {
+        const int puts = 300;
+        await using var client = Create(etcd.Endpoints, o => o.MaxWatchBufferBytes = 16 * 1024);
+        using var cts = new CancellationTokenSource(Timeout);
+        var slow = client.WatchAsync(PrefixWatch("slow/"), cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await slow.MoveNextAsync());
+        Assert.True(slow.Current.Created);
+        var value = B(new string('v', 200));
+
+        // The fast reader reads while the writes go on; the slow one reads nothing until they are done.
+        Task writing = Task.CompletedTask;
+        var fast = await CollectAsync(client.WatchAsync(PrefixWatch("slow/")), puts, () =>
+        {
+            writing = Task.Run(async () =>
+            {
+                for (var i = 0; i < puts; i++) await client.PutAsync(K($"slow/{i:D3}"), value);
+            });
+            return Task.CompletedTask;
+        });
+        await writing;
+
+        // The slow reader gets what its watch held, then the overflow, which says where to watch again from.
+        var delivered = new List<Event>();
+        var overflow = await Assert.ThrowsAsync<EtcdWatchOverflowException>(async () =>
+        {
+            while (await slow.MoveNextAsync()) delivered.AddRange(slow.Current.Events);
+        });
+        await slow.DisposeAsync();
+        var rest = await CollectAsync(_client.WatchAsync(PrefixWatch("slow/", overflow.NextRevision)), puts - delivered.Count);
+
+        Assert.Equal(puts, fast.Count);
+        Assert.True(delivered.Count < puts, "the slow watch held less than everything");
+        Assert.Equal(fast.Select(e => e.Kv.Key.ToStringUtf8()), delivered.Concat(rest).Select(e => e.Kv.Key.ToStringUtf8()));
+    }
 }

@@ -116,3 +116,14 @@ public sealed class EtcdInvalidArgumentException(string message, GrpcStatusCode 
 /// <summary>The bytes on the wire are not valid gRPC framing (or exceed the receive limit).</summary>
 public sealed class EtcdProtocolException(string message, GrpcStatusCode statusCode = GrpcStatusCode.Internal, Exception? inner = null)
     : EtcdException(message, statusCode, null, inner);
+
+/// <summary>
+/// A watch's reader fell too far behind (<see cref="EtcdClientOptions.MaxWatchBufferBytes"/>): the watch ended
+/// after delivering everything up to <see cref="NextRevision"/> (exclusive); watch again from there.
+/// </summary>
+public sealed class EtcdWatchOverflowException(string message, long nextRevision)
+    : EtcdException(message, GrpcStatusCode.ResourceExhausted, null, null)
+{
+    /// <summary>The first revision the ended watch did not deliver.</summary>
+    public long NextRevision { get; } = nextRevision;
+}

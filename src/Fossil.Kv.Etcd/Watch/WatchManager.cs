@@ -32,6 +32,9 @@ internal sealed class WatchManager : IAsyncDisposable
         public WatchCreateRequest Request { get; } = request;
         public Channel<WatchResponse> Output { get; } = Channel.CreateUnbounded<WatchResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
+        /// <summary>Bytes of event responses written to <see cref="Output"/> and not yet read.</summary>
+        public long BufferedBytes;
+
         /// <summary>Lowest revision not yet delivered; 0 until known for a watch "from now".</summary>
         public long NextRevision { get; set; } = request.StartRevision;
 
@@ -48,7 +51,11 @@ internal sealed class WatchManager : IAsyncDisposable
             var reader = watcher.Output.Reader;
             while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (reader.TryRead(out var response)) yield return response;
+                while (reader.TryRead(out var response))
+                {
+                    if (response.Events.Count > 0) Interlocked.Add(ref watcher.BufferedBytes, -response.CalculateSize());
+                    yield return response;
+                }
             }
         }
         finally
@@ -295,9 +302,30 @@ internal sealed class WatchManager : IAsyncDisposable
             events.AddRange(kept);
         }
 
+        // A response bigger than the whole allowance still goes to a reader that has read everything else,
+        // so one large revision can never stop a watch for good.
+        var size = response.CalculateSize();
+        var buffered = Interlocked.Add(ref watcher.BufferedBytes, size);
+        if (buffered > _client.Options.MaxWatchBufferBytes && buffered != size)
+        {
+            Overflow(watcher, next);
+            return;
+        }
         watcher.NextRevision = events[^1].Kv.ModRevision + 1;
         Debug.Assert(watcher.NextRevision > next);
         watcher.Output.Writer.TryWrite(response);
+    }
+
+    /// <summary>Ends a watch whose reader fell behind: it reads what it holds, then the error, and nothing after.</summary>
+    private void Overflow(Watcher watcher, long nextRevision)
+    {
+        Log.WatchOverflowed(_client.Logger, watcher.Id, nextRevision);
+        GrpcDuplexCall? call;
+        lock (_lock) call = watcher.Generation == _generation ? _call : null;
+        Complete(watcher, new EtcdWatchOverflowException(
+            $"The watch's reader fell more than {_client.Options.MaxWatchBufferBytes} bytes behind; it ended before revision {nextRevision}: watch again from there.",
+            nextRevision));
+        if (call is not null) _ = SendQuietlyAsync(call, new WatchRequest { CancelRequest = new WatchCancelRequest { WatchId = watcher.Id } });
     }
 
     private void OnCanceled(Watcher watcher, WatchResponse response)

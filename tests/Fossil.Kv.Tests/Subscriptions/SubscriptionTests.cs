@@ -78,4 +78,31 @@ public sealed class SubscriptionTests(EtcdFixture etcd)
 
         lock (received) Assert.Equal(Enumerable.Range(0, 15).Select(v => (long)v), received.Select(e => e.Version));
     }
+
+    [Fact]
+    public async Task a_consumer_too_slow_for_its_watch_falls_back_to_storage_and_misses_nothing()
+    {
+        var logger = new SignalingLogger<EventStore>(eventId: 1200);
+        await using var store = await EventStore.ConnectAsync(new FossilOptions
+        {
+            RootPrefix = TestKeys.UniquePrefix(),
+            Etcd = new Etcd.EtcdClientOptions { Endpoints = [.. etcd.Endpoints.Select(e => e.AbsoluteUri.TrimEnd('/'))], MaxWatchBufferBytes = 8 * 1024 },
+        }, logger);
+        using var cancel = new CancellationTokenSource(Deadline);
+        var first = await store.AppendToStreamAsync("slow-0", StreamState.Any, StoreFactory.Events(1));
+        await using var subscription = store.SubscribeToAllAsync(cancellationToken: cancel.Token).GetAsyncEnumerator(cancel.Token);
+        Assert.True(await subscription.MoveNextAsync()); // history
+        var live = subscription.MoveNextAsync();           // catches up, then waits on the watch
+        await store.AppendToStreamAsync("slow-1", StreamState.Any, StoreFactory.Events(1));
+        Assert.True(await live);
+
+        // The consumer reads nothing while far more than its watch may hold is written.
+        for (var i = 0; i < 100; i++) await store.AppendToStreamAsync($"slow-{i % 7}", StreamState.Any, StoreFactory.Events(3));
+        var received = new List<RecordedEvent>();
+        while (received.Count < 300 && await subscription.MoveNextAsync()) received.Add(subscription.Current);
+
+        await logger.Seen.WaitAsync(cancel.Token); // the watch overflowed and the subscription read storage instead
+        var log = await store.ReadAllAsync(first.Position).ToListAsync();
+        Assert.Equal(log.Skip(2).Select(e => e.Id), received.Select(e => e.Id));
+    }
 }
