@@ -11,6 +11,14 @@ internal static class RequestBody
     public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpContext context)
     {
         if (context.Request.ContentLength is > MaxBytes) throw TooLarge();
+        if (context.Request.ContentLength is { } declared and > 0)
+        {
+            // The usual case: one array of the declared size, read straight into; the events' data points into it.
+            var body = new byte[declared];
+            var got = await context.Request.Body.ReadAtLeastAsync(body, body.Length, throwOnEndOfStream: false, context.RequestAborted);
+            if (got < body.Length) throw new InvalidRequestException($"The request body ended after {got} of its {declared} declared bytes.");
+            return body;
+        }
         using var buffer = new MemoryStream(context.Request.ContentLength is { } length ? (int)length : 4096);
         var chunk = new byte[16 * 1024];
         int read;
