@@ -18,6 +18,7 @@ public sealed partial class EventStore : IAsyncDisposable
     private readonly SegmentCatalog _catalog;
     private readonly Lifecycle.LocalSegments _local;
     private readonly ConcurrentDictionary<SegmentId, SegmentCommitter> _committers = new();
+    private readonly Search.ActiveSegmentIndexes _search;
     private readonly bool _ownsClient;
     private readonly SemaphoreSlim _initialization = new(1, 1);
     private volatile bool _initialized;
@@ -34,6 +35,7 @@ public sealed partial class EventStore : IAsyncDisposable
         _context = new StoreContext(etcd, options, logger ?? NullLogger.Instance);
         _catalog = new SegmentCatalog(_context);
         _local = new Lifecycle.LocalSegments(_context);
+        _search = new Search.ActiveSegmentIndexes(_context, _catalog, _local, (after, token) => SubscribeToAllAsync(after, cancellationToken: token));
         _ownsClient = ownsClient;
     }
 
@@ -87,6 +89,7 @@ public sealed partial class EventStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _search.DisposeAsync().ConfigureAwait(false);
         foreach (var committer in _committers.Values) await committer.DisposeAsync().ConfigureAwait(false);
         _committers.Clear();
         _catalog.Dispose();

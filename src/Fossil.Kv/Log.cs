@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Fossil.Kv;
 
-/// <summary>The store's log messages, in one place. Event ids: 1000–1099 segments, 1100–1199 appends, 1200–1299 reads and subscriptions.</summary>
+/// <summary>The store's log messages, in one place. Event ids: 1000–1099 segments, 1100–1199 appends, 1200–1299 reads and subscriptions, 1300–1399 search.</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Window {Start:o}–{End:o} with {Partitions} partitions is now current: {Segments}")]
@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Subscription watch failed; catching up from storage at {Position}")]
     public static partial void SubscriptionRecovering(ILogger logger, string position, Exception exception);
+
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Warning, Message = "The search index follower failed; resuming after {Position}")]
+    public static partial void SearchFollowerRestarting(ILogger logger, string position, Exception exception);
 }

@@ -33,6 +33,12 @@ public sealed record StoreSettings
 
     public int HnswEfSearch { get; init; } = 100;
 
+    /// <summary><see cref="VectorMetric"/> as the vector index takes it.</summary>
+    internal Vectors.VectorMetric Metric => VectorMetric switch { "l2" => Vectors.VectorMetric.L2, "ip" => Vectors.VectorMetric.InnerProduct, _ => Vectors.VectorMetric.Cosine };
+
+    /// <summary>The <c>hnsw.*</c> settings as the vector index takes them.</summary>
+    internal Vectors.HnswParameters Hnsw => new(HnswM, HnswEfConstruction, HnswEfSearch);
+
     /// <summary>The setting names, in display order.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [

@@ -1,0 +1,129 @@
+using Fossil.Kv.Search;
+using Fossil.Kv.Segments;
+
+namespace Fossil.Kv;
+
+public sealed partial class EventStore
+{
+    /// <summary>
+    /// The <see cref="VectorSearchQuery.K"/> events nearest to the query vector, nearest first, over every
+    /// retained (Active or Sealed) segment whose window meets the query's time range. The query fans out in
+    /// parallel to each segment's index (sealed segments' files, materialized here on demand, and the
+    /// in-memory indexes of the others) and the per-segment top k are merged. Every event committed before
+    /// the call is searched. Events without a vector are never found.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">Wrong dimension, a non-finite or (cosine) zero vector, k or ef out of range, to before from, or an empty entity.</exception>
+    public async Task<IReadOnlyList<VectorSearchResult>> SearchAsync(VectorSearchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+        if (settings.VectorDimension == 0)
+        {
+            // Another node may have fixed the dimension since the cached read.
+            _catalog.ForgetSettings();
+            settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        query.Validate(settings);
+        if (settings.VectorDimension == 0) return []; // no event has a vector yet
+
+        var filter = new SearchFilter(query);
+        var ef = Math.Max(query.Ef ?? settings.HnswEfSearch, query.K);
+        var pool = await OpenSearchPoolAsync(query.From, query.To, cancellationToken).ConfigureAwait(false);
+        var answers = await Task.WhenAll(pool.Select(segment => Task.Run(
+            () => segment.Search(query.Vector, query.K, ef, filter) ?? FilesOf(segment)?.Search(query.Vector, query.K, ef, filter) ?? [],
+            cancellationToken))).ConfigureAwait(false);
+        return [.. answers.SelectMany(a => a).OrderBy(r => r.Distance).ThenBy(r => r.Event.Position).Take(query.K)];
+    }
+
+    /// <summary>
+    /// Events that mention <paramref name="entity"/>, across retained segments, in global position order
+    /// (oldest first), at most <paramref name="limit"/> (1–1000).
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The entity is empty or the limit is out of range.</exception>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadEntityEventsAsync(string entity, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        EntityNames.EnsureValid(entity);
+        EntityNames.EnsureLimit(limit);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var pool = await OpenSearchPoolAsync(null, null, cancellationToken).ConfigureAwait(false);
+        // Each segment's postings are in commit order, so its first `limit` are all it can contribute.
+        var events = new List<RecordedEvent>();
+        foreach (var segment in pool)
+            events.AddRange(segment.ReadEntity(entity, limit) ?? FilesOf(segment)?.ReadEntity(entity, limit) ?? []);
+        return [.. events.OrderBy(e => e.Position).Take(limit)];
+    }
+
+    /// <summary>
+    /// The entities that co-occur with <paramref name="entity"/> in retained events, each weighted by the number
+    /// of events that mention both, summed over the segments; heaviest first, ties by name (ordinal), at most
+    /// <paramref name="limit"/> (1–1000). Weights are kept per segment, so an evicted segment takes away
+    /// exactly its own share.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The entity is empty or the limit is out of range.</exception>
+    public async Task<IReadOnlyList<RelatedEntity>> GetRelatedEntitiesAsync(string entity, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        EntityNames.EnsureValid(entity);
+        EntityNames.EnsureLimit(limit);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var pool = await OpenSearchPoolAsync(null, null, cancellationToken).ConfigureAwait(false);
+        var weights = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var segment in pool)
+        {
+            foreach (var pair in segment.GetRelated(entity) ?? FilesOf(segment)?.GetRelated(entity) ?? [])
+                weights[pair.Other] = weights.GetValueOrDefault(pair.Other) + pair.Count;
+        }
+        return [.. weights
+            .OrderByDescending(w => w.Value)
+            .ThenBy(w => w.Key, StringComparer.Ordinal)
+            .Take(limit)
+            .Select(w => new RelatedEntity(w.Key, w.Value))];
+    }
+
+    /// <summary>
+    /// The search pool: one index per Active or Sealed segment whose window meets [from, to]. Sealed segments
+    /// with local files use them (and their in-memory index is let go); segments whose whole history the
+    /// follower has seen use their in-memory index once it has caught up with the catalog; any other sealed
+    /// segment is materialized here first. Expiring and dropped segments are never in it.
+    /// </summary>
+    private async Task<List<ISearchSegment>> OpenSearchPoolAsync(DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        await _search.EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+        var (segments, _) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
+        _search.ReleaseSettled(segments);
+        var pool = new List<ISearchSegment>();
+        foreach (var view in segments)
+        {
+            var record = view.Record;
+            if (record.Status is not (SegmentStatus.Active or SegmentStatus.Sealed)) continue;
+            if ((from is { } start && record.TimeRange.End <= start.UtcDateTime) || (to is { } end && record.TimeRange.Start > end.UtcDateTime)) continue;
+            if (record.Status == SegmentStatus.Sealed && _local.TryGet(record.Id) is { } files)
+            {
+                pool.Add(new FileSearchSegment(record.Id, files));
+                continue;
+            }
+            if (_search.Covers(view))
+            {
+                if (await _search.WaitForAsync(view, cancellationToken).ConfigureAwait(false) is { } index) pool.Add(index);
+                continue;
+            }
+            if (record.Status == SegmentStatus.Sealed && await MaterializeForSearchAsync(view, cancellationToken).ConfigureAwait(false) is { } built)
+                pool.Add(built);
+        }
+        return pool;
+    }
+
+    private async Task<ISearchSegment?> MaterializeForSearchAsync(SegmentView segment, CancellationToken cancellationToken)
+    {
+        var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+        await _local.MaterializeAsync(segment, settings, cancellationToken).ConfigureAwait(false);
+        return _local.TryGet(segment.Record.Id) is { } files ? new FileSearchSegment(segment.Record.Id, files) : null;
+    }
+
+    /// <summary>Segments searched through an in-memory index on this node now.</summary>
+    internal int InMemorySearchSegments => _search.Count;
+
+    /// <summary>The files of a segment whose in-memory index was released during a query (it was just materialized).</summary>
+    private FileSearchSegment? FilesOf(ISearchSegment segment) =>
+        _local.TryGet(segment.Segment) is { } files ? new FileSearchSegment(segment.Segment, files) : null;
+}

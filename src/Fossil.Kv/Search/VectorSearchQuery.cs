@@ -1,0 +1,77 @@
+using Fossil.Kv.Configuration;
+using Fossil.Kv.Vectors;
+
+namespace Fossil.Kv;
+
+/// <summary>
+/// A nearest-neighbour query over the events of every retained segment (SPEC §4 <c>POST /search</c>).
+/// <see cref="From"/> and <see cref="To"/> bound event timestamps, both inclusive; segments whose window
+/// lies outside them are not searched at all.
+/// </summary>
+/// <param name="Vector">The query embedding: <c>vector.dimension</c> finite components.</param>
+/// <param name="K">How many results, 1 to <see cref="MaxK"/>.</param>
+public sealed record VectorSearchQuery(float[] Vector, int K = 10)
+{
+    public const int MaxK = 1000;
+
+    /// <summary>Largest candidate list a query may ask for (the limit of <c>hnsw.ef_search</c>).</summary>
+    public const int MaxEf = 10_000;
+
+    /// <summary>Only events at or after this time.</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Only events at or before this time.</summary>
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>Only events of streams whose name starts with this.</summary>
+    public string? StreamPrefix { get; init; }
+
+    /// <summary>Only events that mention this entity.</summary>
+    public string? Entity { get; init; }
+
+    /// <summary>HNSW candidate list size for this query; <c>hnsw.ef_search</c> when null.</summary>
+    public int? Ef { get; init; }
+
+    /// <summary>Throws <see cref="InvalidRequestException"/> naming the first problem.</summary>
+    internal void Validate(StoreSettings settings)
+    {
+        if (Vector is null || Vector.Length == 0) throw new InvalidRequestException("The search has no vector.");
+        if (K is < 1 or > MaxK) throw new InvalidRequestException($"k must be from 1 to {MaxK} (got {K}).");
+        if (Ef is < 1 or > MaxEf) throw new InvalidRequestException($"ef must be from 1 to {MaxEf} (got {Ef}).");
+        if (From is { } from && To is { } to && to < from)
+            throw new InvalidRequestException($"The search's time range ends ({to:O}) before it starts ({from:O}).");
+        if (Entity is not null) EntityNames.EnsureValid(Entity);
+        if (settings.VectorDimension != 0 && Vector.Length != settings.VectorDimension)
+            throw new InvalidRequestException($"The query vector has {Vector.Length} dimensions; this store's vector.dimension is {settings.VectorDimension}.");
+        try
+        {
+            VectorValidation.Validate(Vector, Vector.Length, settings.Metric);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidRequestException($"Invalid query vector: {e.Message}");
+        }
+    }
+}
+
+/// <summary>One search hit: the event and its distance to the query under the store's metric (smaller is nearer).</summary>
+public sealed record VectorSearchResult(float Distance, RecordedEvent Event);
+
+/// <summary>An entity that co-occurs with another, and in how many retained events the two appear together.</summary>
+public sealed record RelatedEntity(string Entity, long Weight);
+
+/// <summary>Checks entity names given to queries.</summary>
+internal static class EntityNames
+{
+    public const int MaxLimit = 1000;
+
+    public static void EnsureValid(string? entity)
+    {
+        if (string.IsNullOrWhiteSpace(entity)) throw new InvalidRequestException("The entity name is empty.");
+    }
+
+    public static void EnsureLimit(int limit)
+    {
+        if (limit is < 1 or > MaxLimit) throw new InvalidRequestException($"limit must be from 1 to {MaxLimit} (got {limit}).");
+    }
+}
