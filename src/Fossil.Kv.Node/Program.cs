@@ -74,6 +74,8 @@ app.Use(async (context, next) =>
 
 StreamEndpoints.Map(app);
 AllEndpoints.Map(app);
+SearchEndpoints.Map(app);
+EntityEndpoints.Map(app);
 AdminEndpoints.Map(app);
 app.MapGet("/metrics", async (HttpContext context, PrometheusMetrics metrics, NodeMetrics node) =>
 {

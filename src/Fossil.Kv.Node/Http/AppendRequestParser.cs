@@ -37,7 +37,7 @@ internal static class AppendRequestParser
         return streams is { Count: > 0 } ? streams : throw Invalid("\"streams\" must list at least one stream");
     }
 
-    private static Utf8JsonReader Start(ReadOnlySpan<byte> body)
+    internal static Utf8JsonReader Start(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
         try
@@ -199,7 +199,7 @@ internal static class AppendRequestParser
     }
 
     /// <summary>The next property name of the current object, or null at its end.</summary>
-    private static string? ReadProperty(ref Utf8JsonReader reader)
+    internal static string? ReadProperty(ref Utf8JsonReader reader)
     {
         Read(ref reader);
         return reader.TokenType switch
@@ -210,13 +210,13 @@ internal static class AppendRequestParser
         };
     }
 
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string problem)
+    internal static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string problem)
     {
         Read(ref reader);
         if (reader.TokenType != type) throw Invalid(problem);
     }
 
-    private static bool Read(ref Utf8JsonReader reader)
+    internal static bool Read(ref Utf8JsonReader reader)
     {
         try
         {
@@ -228,5 +228,5 @@ internal static class AppendRequestParser
         }
     }
 
-    private static InvalidRequestException Invalid(string problem) => new($"Invalid request: {problem}.");
+    internal static InvalidRequestException Invalid(string problem) => new($"Invalid request: {problem}.");
 }

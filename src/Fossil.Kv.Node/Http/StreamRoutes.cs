@@ -14,20 +14,22 @@ internal static class StreamRoutes
         return query < 0 ? target : target[..query];
     }
 
-    public static string StreamName(HttpContext context, string suffix)
+    public static string StreamName(HttpContext context, string suffix) => NameInPath(context, "/streams/", suffix, "stream");
+
+    /// <summary>The percent-decoded name between <paramref name="prefix"/> and <paramref name="suffix"/> of the raw path.</summary>
+    public static string NameInPath(HttpContext context, string prefix, string suffix, string what)
     {
         var path = RawPath(context);
-        const string prefix = "/streams/";
         var start = path.IndexOf(prefix, StringComparison.Ordinal);
         var end = suffix.Length == 0 ? path.Length : path.LastIndexOf(suffix, StringComparison.Ordinal);
-        if (start < 0 || end < start + prefix.Length) throw new InvalidRequestException("The request path names no stream.");
+        if (start < 0 || end < start + prefix.Length) throw new InvalidRequestException($"The request path names no {what}.");
         try
         {
             return Uri.UnescapeDataString(path[(start + prefix.Length)..end]);
         }
         catch (UriFormatException)
         {
-            throw new InvalidRequestException("The stream name in the path is not valid percent-encoding.");
+            throw new InvalidRequestException($"The {what} name in the path is not valid percent-encoding.");
         }
     }
 }

@@ -39,7 +39,7 @@ public sealed record VectorSearchQuery(float[] Vector, int K = 10)
         if (K is < 1 or > MaxK) throw new InvalidRequestException($"k must be from 1 to {MaxK} (got {K}).");
         if (Ef is < 1 or > MaxEf) throw new InvalidRequestException($"ef must be from 1 to {MaxEf} (got {Ef}).");
         if (From is { } from && To is { } to && to < from)
-            throw new InvalidRequestException($"The search's time range ends ({to:O}) before it starts ({from:O}).");
+            throw new InvalidRequestException($"to ({to:O}) is before from ({from:O}).");
         if (Entity is not null) EntityNames.EnsureValid(Entity);
         if (settings.VectorDimension != 0 && Vector.Length != settings.VectorDimension)
             throw new InvalidRequestException($"The query vector has {Vector.Length} dimensions; this store's vector.dimension is {settings.VectorDimension}.");

@@ -284,7 +284,7 @@ public sealed class SearchTests(EtcdFixture etcd) : IDisposable
             (() => store.SearchAsync(new VectorSearchQuery(good, 0)), "k must"),
             (() => store.SearchAsync(new VectorSearchQuery(good, 1001)), "k must"),
             (() => store.SearchAsync(new VectorSearchQuery(good) { Ef = 0 }), "ef must"),
-            (() => store.SearchAsync(new VectorSearchQuery(good) { From = now, To = now.AddSeconds(-1) }), "before it starts"),
+            (() => store.SearchAsync(new VectorSearchQuery(good) { From = now, To = now.AddSeconds(-1) }), "is before from"),
             (() => store.SearchAsync(new VectorSearchQuery(good) { Entity = " " }), "entity"),
             (() => store.ReadEntityEventsAsync(""), "entity"),
             (() => store.ReadEntityEventsAsync("acme", 0), "limit"),

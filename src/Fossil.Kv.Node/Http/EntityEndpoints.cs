@@ -1,0 +1,64 @@
+using System.Text.Json;
+
+namespace Fossil.Kv.Node.Http;
+
+/// <summary>
+/// <c>/entities/{entity}/events</c> and <c>/entities/{entity}/related</c> over the retained segments. The entity
+/// part is a catch-all cut from the raw path, as stream names are, so <c>/</c> in a name works (sent as <c>%2F</c>).
+/// </summary>
+internal static class EntityEndpoints
+{
+    private const int DefaultLimit = 100;
+
+    public static void Map(IEndpointRouteBuilder app) => app.MapGet("/entities/{**path}", GetAsync);
+
+    private static Task GetAsync(HttpContext context, EventStore store)
+    {
+        var path = StreamRoutes.RawPath(context);
+        if (path.EndsWith("/events", StringComparison.Ordinal)) return EventsAsync(context, store);
+        if (path.EndsWith("/related", StringComparison.Ordinal)) return RelatedAsync(context, store);
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
+    }
+
+    private static async Task EventsAsync(HttpContext context, EventStore store)
+    {
+        var entity = StreamRoutes.NameInPath(context, "/entities/", "/events", "entity");
+        var limit = QueryValues.Limit(context.Request.Query["limit"], DefaultLimit, StreamEndpoints.MaxReadLimit);
+        var withVectors = QueryValues.Flag(context.Request.Query["vectors"]);
+        var events = await store.ReadEntityEventsAsync(entity, limit, context.RequestAborted);
+        await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("entity", entity);
+            writer.WriteStartArray("events");
+            foreach (var e in events) EventJson.WriteEvent(writer, e, withVectors);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        });
+    }
+
+    private static async Task RelatedAsync(HttpContext context, EventStore store)
+    {
+        var entity = StreamRoutes.NameInPath(context, "/entities/", "/related", "entity");
+        var limit = QueryValues.Limit(context.Request.Query["limit"], DefaultLimit, StreamEndpoints.MaxReadLimit);
+        var related = await store.GetRelatedEntitiesAsync(entity, limit, context.RequestAborted);
+        await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteRelated(writer, entity, related));
+    }
+
+    private static void WriteRelated(Utf8JsonWriter writer, string entity, IReadOnlyList<RelatedEntity> related)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("entity", entity);
+        writer.WriteStartArray("related");
+        foreach (var r in related)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("entity", r.Entity);
+            writer.WriteNumber("weight", r.Weight);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}

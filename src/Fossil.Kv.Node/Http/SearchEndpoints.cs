@@ -1,0 +1,95 @@
+using System.Text.Json;
+using static Fossil.Kv.Node.Http.AppendRequestParser;
+
+namespace Fossil.Kv.Node.Http;
+
+/// <summary><c>POST /search</c>: nearest events to a vector over the retained segments (<c>?vectors=true</c> adds each event's vector).</summary>
+internal static class SearchEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/search", SearchAsync);
+
+    private static async Task SearchAsync(HttpContext context, EventStore store)
+    {
+        var body = await RequestBody.ReadAsync(context);
+        var query = Parse(body.Span);
+        var withVectors = QueryValues.Flag(context.Request.Query["vectors"]);
+        var results = await store.SearchAsync(query, context.RequestAborted);
+        await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("results");
+            foreach (var result in results)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("distance", result.Distance);
+                writer.WritePropertyName("event");
+                EventJson.WriteEvent(writer, result.Event, withVectors);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        });
+    }
+
+    /// <summary><c>{"vector", "k"?, "from"?, "to"?, "streamPrefix"?, "entity"?, "ef"?}</c>, read forward-only; the store checks the values.</summary>
+    internal static VectorSearchQuery Parse(ReadOnlySpan<byte> body)
+    {
+        var reader = Start(body);
+        float[]? vector = null;
+        int k = 10;
+        int? ef = null;
+        DateTimeOffset? from = null, to = null;
+        string? streamPrefix = null, entity = null;
+        while (ReadProperty(ref reader) is { } name)
+        {
+            Read(ref reader);
+            if (reader.TokenType == JsonTokenType.Null && name != "vector") continue;
+            switch (name)
+            {
+                case "vector":
+                    vector = ReadVector(ref reader);
+                    break;
+                case "k":
+                    k = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var count) ? count : throw Invalid("\"k\" must be a whole number");
+                    break;
+                case "ef":
+                    ef = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var size) ? size : throw Invalid("\"ef\" must be a whole number");
+                    break;
+                case "from":
+                    from = ReadTime(ref reader, name);
+                    break;
+                case "to":
+                    to = ReadTime(ref reader, name);
+                    break;
+                case "streamPrefix":
+                    streamPrefix = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid("\"streamPrefix\" must be a string");
+                    break;
+                case "entity":
+                    entity = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid("\"entity\" must be a string");
+                    break;
+                default:
+                    throw Invalid($"unknown property '{name}' (expected \"vector\", \"k\", \"from\", \"to\", \"streamPrefix\", \"entity\" or \"ef\")");
+            }
+        }
+        if (vector is null) throw Invalid("the search has no \"vector\"");
+        return new VectorSearchQuery(vector, k) { From = from, To = to, StreamPrefix = streamPrefix, Entity = entity, Ef = ef };
+    }
+
+    private static float[] ReadVector(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray) throw Invalid("\"vector\" must be an array of numbers");
+        var values = new List<float>();
+        while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var value))
+                throw Invalid("\"vector\" must be an array of numbers");
+            values.Add((float)value);
+        }
+        return [.. values];
+    }
+
+    private static DateTimeOffset ReadTime(ref Utf8JsonReader reader, string name) =>
+        reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var time)
+            ? time
+            : throw Invalid($"\"{name}\" must be an ISO 8601 time like 2026-11-22T08:00:00Z");
+}
