@@ -63,6 +63,8 @@ public static class CliApp
         root.Add(SegmentCommands.Create(runner));
         root.Add(NodeCommands.Create(runner));
         root.Add(StreamCommands.Create(runner));
+        root.Add(SearchCommands.Search(runner));
+        root.Add(SearchCommands.Entities(runner));
         root.Add(EtcdCommands.Create(runner));
         root.Add(BenchCommand.Create(runner));
         return root;
