@@ -3,12 +3,19 @@
 //       [--concurrency 1,16,64,256] [--partitions 4] [--etcd-pid PID] [--json FILE|-]
 //   dotnet run -c Release --project tests/Fossil.Kv.Benchmarks -- segments [--events 100000] [--evict 1000,10000,100000]
 //   dotnet run -c Release --project tests/Fossil.Kv.Benchmarks -- http [--seconds 5] [--warmup 2] [--concurrency 1,16,64] [--partitions 2]
+//   dotnet run -c Release --project tests/Fossil.Kv.Benchmarks -- search [--events 20000] [--dimension 128] [--queries 200] [--k 10]
 // Without --endpoints it starts its own single etcd member (data in a temp dir on the local disk).
 using System.Globalization;
 using Fossil.Kv.Benchmarks;
 
 if (args.Length > 0 && args[0] == "segments")
     return await SegmentBenchmark.RunAsync(int.Parse(Arg("--events") ?? "100000", CultureInfo.InvariantCulture), Ints(Arg("--evict") ?? "1000,10000,100000"));
+
+if (args.Length > 0 && args[0] == "search")
+{
+    return await SearchBenchmark.RunAsync(int.Parse(Arg("--events") ?? "20000", CultureInfo.InvariantCulture), int.Parse(Arg("--dimension") ?? "128", CultureInfo.InvariantCulture),
+        int.Parse(Arg("--queries") ?? "200", CultureInfo.InvariantCulture), int.Parse(Arg("--k") ?? "10", CultureInfo.InvariantCulture));
+}
 
 if (args.Length == 0 || args[0] is not ("append" or "http"))
 {
