@@ -60,21 +60,7 @@ internal static class SearchCommands
             var results = await store.SearchAsync(query, context.CancellationToken);
             if (context.Json)
             {
-                context.WriteJson(writer =>
-                {
-                    writer.WriteStartObject();
-                    writer.WriteStartArray("results");
-                    foreach (var result in results)
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteNumber("distance", result.Distance);
-                        writer.WritePropertyName("event");
-                        JsonOutput.WriteEvent(writer, result.Event);
-                        writer.WriteEndObject();
-                    }
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                });
+                context.WriteJson(writer => VectorSearchResult.WriteJson(writer, results, JsonOutput.WriteEvent));
                 return;
             }
             var table = ConsoleOutput.NewTable("distance", "stream", "version", "type", "timestamp", "position", "segment");
@@ -147,21 +133,7 @@ internal static class SearchCommands
             var related = await store.GetRelatedEntitiesAsync(name, context.ParseResult.GetValue(limit), context.CancellationToken);
             if (context.Json)
             {
-                context.WriteJson(writer =>
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("entity", name);
-                    writer.WriteStartArray("related");
-                    foreach (var r in related)
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("entity", r.Entity);
-                        writer.WriteNumber("weight", r.Weight);
-                        writer.WriteEndObject();
-                    }
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                });
+                context.WriteJson(writer => RelatedEntity.WriteJson(writer, name, related));
                 return;
             }
             var table = ConsoleOutput.NewTable("entity", "weight");

@@ -143,7 +143,7 @@ internal static class AppendRequestParser
                     metadata = RawValueFromCurrent(ref reader, body);
                     break;
                 case "vector":
-                    vector = ReadVector(ref reader, index);
+                    vector = ReadVector(ref reader, $"event {index} has a \"vector\" that is not an array of numbers");
                     break;
                 case "entities":
                     entities = ReadStrings(ref reader, $"event {index} has \"entities\" that is not an array of strings");
@@ -162,14 +162,15 @@ internal static class AppendRequestParser
         };
     }
 
-    private static float[] ReadVector(ref Utf8JsonReader reader, int index)
+    /// <summary>The next value as an array of numbers; anything else is <paramref name="problem"/>.</summary>
+    internal static float[] ReadVector(ref Utf8JsonReader reader, string problem)
     {
-        Expect(ref reader, JsonTokenType.StartArray, $"event {index} has a \"vector\" that is not an array of numbers");
+        Expect(ref reader, JsonTokenType.StartArray, problem);
         var values = new List<float>();
         while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var value))
-                throw Invalid($"event {index} has a \"vector\" that is not an array of numbers");
+                throw Invalid(problem);
             values.Add((float)value);
         }
         return [.. values];

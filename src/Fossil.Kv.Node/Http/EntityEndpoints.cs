@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Fossil.Kv.Node.Http;
 
 /// <summary>
@@ -43,22 +41,6 @@ internal static class EntityEndpoints
         var entity = StreamRoutes.NameInPath(context, "/entities/", "/related", "entity");
         var limit = QueryValues.Limit(context.Request.Query["limit"], DefaultLimit, StreamEndpoints.MaxReadLimit);
         var related = await store.GetRelatedEntitiesAsync(entity, limit, context.RequestAborted);
-        await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteRelated(writer, entity, related));
-    }
-
-    private static void WriteRelated(Utf8JsonWriter writer, string entity, IReadOnlyList<RelatedEntity> related)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("entity", entity);
-        writer.WriteStartArray("related");
-        foreach (var r in related)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("entity", r.Entity);
-            writer.WriteNumber("weight", r.Weight);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
+        await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => RelatedEntity.WriteJson(writer, entity, related));
     }
 }

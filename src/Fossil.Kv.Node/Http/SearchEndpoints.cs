@@ -14,21 +14,8 @@ internal static class SearchEndpoints
         var query = Parse(body.Span);
         var withVectors = QueryValues.Flag(context.Request.Query["vectors"]);
         var results = await store.SearchAsync(query, context.RequestAborted);
-        await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("results");
-            foreach (var result in results)
-            {
-                writer.WriteStartObject();
-                writer.WriteNumber("distance", result.Distance);
-                writer.WritePropertyName("event");
-                EventJson.WriteEvent(writer, result.Event, withVectors);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        });
+        await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK,
+            writer => VectorSearchResult.WriteJson(writer, results, (w, e) => EventJson.WriteEvent(w, e, withVectors)));
     }
 
     /// <summary><c>{"vector", "k"?, "from"?, "to"?, "streamPrefix"?, "entity"?, "ef"?}</c>, read forward-only; the store checks the values.</summary>
@@ -42,13 +29,15 @@ internal static class SearchEndpoints
         string? streamPrefix = null, entity = null;
         while (ReadProperty(ref reader) is { } name)
         {
+            if (name == "vector")
+            {
+                vector = ReadVector(ref reader, "\"vector\" must be an array of numbers");
+                continue;
+            }
             Read(ref reader);
-            if (reader.TokenType == JsonTokenType.Null && name != "vector") continue;
+            if (reader.TokenType == JsonTokenType.Null) continue;
             switch (name)
             {
-                case "vector":
-                    vector = ReadVector(ref reader);
-                    break;
                 case "k":
                     k = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var count) ? count : throw Invalid("\"k\" must be a whole number");
                     break;
@@ -73,19 +62,6 @@ internal static class SearchEndpoints
         }
         if (vector is null) throw Invalid("the search has no \"vector\"");
         return new VectorSearchQuery(vector, k) { From = from, To = to, StreamPrefix = streamPrefix, Entity = entity, Ef = ef };
-    }
-
-    private static float[] ReadVector(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType != JsonTokenType.StartArray) throw Invalid("\"vector\" must be an array of numbers");
-        var values = new List<float>();
-        while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
-        {
-            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var value))
-                throw Invalid("\"vector\" must be an array of numbers");
-            values.Add((float)value);
-        }
-        return [.. values];
     }
 
     private static DateTimeOffset ReadTime(ref Utf8JsonReader reader, string name) =>

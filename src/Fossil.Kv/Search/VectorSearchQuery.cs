@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Fossil.Kv.Configuration;
 using Fossil.Kv.Vectors;
 
@@ -55,10 +56,54 @@ public sealed record VectorSearchQuery(float[] Vector, int K = 10)
 }
 
 /// <summary>One search hit: the event and its distance to the query under the store's metric (smaller is nearer).</summary>
-public sealed record VectorSearchResult(float Distance, RecordedEvent Event);
+public sealed record VectorSearchResult(float Distance, RecordedEvent Event)
+{
+    /// <summary>
+    /// The shape <c>POST /search</c> and <c>fossil search --json</c> answer with, <c>{"results": [{"distance", "event"}]}</c>,
+    /// each event written by <paramref name="writeEvent"/> (the caller's event shape).
+    /// </summary>
+    public static void WriteJson(Utf8JsonWriter writer, IReadOnlyList<VectorSearchResult> results, Action<Utf8JsonWriter, RecordedEvent> writeEvent)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(writeEvent);
+        writer.WriteStartObject();
+        writer.WriteStartArray("results");
+        foreach (var result in results)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("distance", result.Distance);
+            writer.WritePropertyName("event");
+            writeEvent(writer, result.Event);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}
 
 /// <summary>An entity that co-occurs with another, and in how many retained events the two appear together.</summary>
-public sealed record RelatedEntity(string Entity, long Weight);
+public sealed record RelatedEntity(string Entity, long Weight)
+{
+    /// <summary>The shape <c>GET /entities/{entity}/related</c> and <c>fossil entities related --json</c> answer with.</summary>
+    public static void WriteJson(Utf8JsonWriter writer, string entity, IReadOnlyList<RelatedEntity> related)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(related);
+        writer.WriteStartObject();
+        writer.WriteString("entity", entity);
+        writer.WriteStartArray("related");
+        foreach (var r in related)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("entity", r.Entity);
+            writer.WriteNumber("weight", r.Weight);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}
 
 /// <summary>Checks entity names given to queries.</summary>
 internal static class EntityNames
