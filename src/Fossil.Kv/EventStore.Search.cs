@@ -37,6 +37,16 @@ public sealed partial class EventStore
     }
 
     /// <summary>
+    /// Starts indexing the segments this node has no files for (normally the first query does), so that the
+    /// first query does not wait for the catch-up. A node calls it at start-up.
+    /// </summary>
+    public async Task StartSearchIndexingAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await _search.EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Events that mention <paramref name="entity"/>, across retained segments, in global position order
     /// (oldest first), at most <paramref name="limit"/> (1–1000).
     /// </summary>

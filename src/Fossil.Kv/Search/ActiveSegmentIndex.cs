@@ -23,13 +23,13 @@ internal sealed class ActiveSegmentIndex(SegmentId segment, VectorMetric metric,
     private readonly List<string> _eventEntities = [];
     private HnswIndex? _vectors;
     private Position _last;
-    private long _lastBatchBase = -1;
+    private long _count;
     private bool _released;
 
     public SegmentId Segment { get; } = segment;
 
-    /// <summary>The batch base (segment position / 4096) of the newest event indexed, -1 before the first.</summary>
-    public long LastBatchBase => Volatile.Read(ref _lastBatchBase);
+    /// <summary>Events indexed so far; the segment record's <c>document_count</c> once caught up.</summary>
+    public long EventCount => Volatile.Read(ref _count);
 
     /// <summary>Vectors that could not be indexed (a zero vector under cosine has no direction).</summary>
     public int SkippedVectors { get; private set; }
@@ -56,7 +56,7 @@ internal sealed class ActiveSegmentIndex(SegmentId segment, VectorMetric metric,
                 }
             }
             _last = e.Position;
-            Volatile.Write(ref _lastBatchBase, e.SegmentPosition / Position.IndexLimit);
+            Volatile.Write(ref _count, _count + 1);
         }
         finally
         {

@@ -20,7 +20,7 @@ internal sealed class ActiveSegmentIndexes(
     private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a query waits for the follower to reach the segment's last batch before it gives up.</summary>
-    internal static TimeSpan CatchUpTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<SegmentId, ActiveSegmentIndex> _indexes = new();
     // Segments never indexed here: history older than the follower, or released once their files were in place.
@@ -58,23 +58,23 @@ internal sealed class ActiveSegmentIndexes(
         segment.CreateRevision >= Volatile.Read(ref _startRevision) && !_untracked.ContainsKey(segment.Record.Id);
 
     /// <summary>
-    /// The segment's index once it holds the segment's last batch as of <paramref name="segment"/>'s record, so a
-    /// query sees every event committed before it began; null when the segment has no events.
+    /// The segment's index once it holds every event counted in <paramref name="segment"/>'s record (each batch
+    /// rewrites the record in its own Txn), so a query sees every event committed before it began; null when
+    /// the segment has no events.
     /// </summary>
     /// <exception cref="StoreUnavailableException">The follower did not get there in time (etcd slow or unreachable).</exception>
     public async Task<ActiveSegmentIndex?> WaitForAsync(SegmentView segment, CancellationToken cancellationToken)
     {
         var id = segment.Record.Id;
-        var last = segment.Record.LastBatchPosition;
-        if (last < 0) return null;
-        var target = last / Position.IndexLimit;
-        var deadline = context.Clock.GetTimestamp();
+        var target = segment.Record.DocumentCount;
+        if (target == 0) return null;
+        var started = context.Clock.GetTimestamp();
         while (true)
         {
             var progress = Volatile.Read(ref _progress);
-            if (_indexes.TryGetValue(id, out var index) && index.LastBatchBase >= target) return index;
+            if (_indexes.TryGetValue(id, out var index) && index.EventCount >= target) return index;
             if (_untracked.ContainsKey(id)) return null;
-            var left = CatchUpTimeout - context.Clock.GetElapsedTime(deadline);
+            var left = CatchUpTimeout - context.Clock.GetElapsedTime(started);
             if (left <= TimeSpan.Zero)
                 throw new StoreUnavailableException($"The search index of segment {id} is still catching up with etcd; retry shortly.", TimeSpan.FromSeconds(1));
             try

@@ -51,7 +51,8 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
     /// <summary>Store-wide settings, re-read from etcd when older than a few seconds.</summary>
     public async ValueTask<StoreSettings> GetSettingsAsync(CancellationToken cancellationToken)
     {
-        if (context.Clock.GetElapsedTime(_settingsReadAt) < SettingsMaxAge) return _settings;
+        // long.MinValue means "forgotten"; GetElapsedTime from it would overflow into a negative age.
+        if (_settingsReadAt != long.MinValue && context.Clock.GetElapsedTime(_settingsReadAt) < SettingsMaxAge) return _settings;
         var response = await context.Etcd.GetAsync(Ops.Bytes(Keys.Config), cancellationToken).ConfigureAwait(false);
         if (response.Kvs.Count > 0) _settings = StoreSettings.FromJsonBytes(response.Kvs[0].Value.Span);
         _settingsReadAt = context.Clock.GetTimestamp();

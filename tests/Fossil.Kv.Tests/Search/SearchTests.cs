@@ -247,6 +247,27 @@ public sealed class SearchTests(EtcdFixture etcd) : IDisposable
     }
 
     [Fact]
+    public async Task a_search_on_one_node_sees_what_another_node_appended_before_it()
+    {
+        await using var reader = await CreateStoreAsync();
+        await using var writer = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.RootPrefix = reader.Context.Options.RootPrefix;
+            o.Segment.Directory = Path.Combine(_directory, "writer");
+        });
+        var vectors = Clustered(30, clusters: 3, seed: 11);
+        await reader.StartSearchIndexingAsync();
+
+        foreach (var vector in vectors)
+        {
+            var appended = await writer.AppendToStreamAsync("elsewhere", StreamState.Any, [Event(vector, "remote")]);
+            var nearest = await reader.SearchAsync(new VectorSearchQuery(vector, 1));
+            Assert.Equal(appended.Position, Assert.Single(nearest).Event.Position);
+        }
+        Assert.Equal(30, (await reader.ReadEntityEventsAsync("remote")).Count);
+    }
+
+    [Fact]
     public async Task the_in_memory_index_is_let_go_once_the_sealed_segment_is_materialized()
     {
         await using var store = await CreateStoreAsync();
