@@ -247,6 +247,36 @@ public sealed class SearchTests(EtcdFixture etcd) : IDisposable
     }
 
     [Fact]
+    public async Task a_time_range_leaves_out_segments_whose_window_it_misses()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.Segment.Duration = "1s";
+            o.Segment.Partitions = 1;
+            o.Segment.Directory = _directory;
+        });
+        var vectors = Clustered(2, clusters: 1, seed: 12);
+        var old = await store.AppendToStreamAsync("early", StreamState.Any, [Event(vectors[0])]);
+        AppendResult? recent = null;
+        await Poll.UntilAsync(async () =>
+        {
+            await store.KeepWindowCurrentAsync();
+            recent = await store.AppendToStreamAsync("late", StreamState.Any, [Event(vectors[1])]);
+            return recent.Segment != old.Segment;
+        }, TimeSpan.FromSeconds(30), "an append lands in a later window");
+        var window = (await store.GetSegmentAsync(recent!.Segment)).TimeRange;
+
+        var inRange = await store.SearchAsync(new VectorSearchQuery(vectors[0], 10) { From = window.Start });
+
+        Assert.Equal([recent.Position], inRange.Select(r => r.Event.Position));
+        // The old window was never opened: its sealed segment was not even materialized for the query.
+        Assert.False(store.IsMaterialized(old.Segment));
+        var everything = await store.SearchAsync(new VectorSearchQuery(vectors[0], 10));
+        Assert.Contains(everything, r => r.Event.Position == old.Position);
+        Assert.True(store.IsMaterialized(old.Segment));
+    }
+
+    [Fact]
     public async Task a_search_on_one_node_sees_what_another_node_appended_before_it()
     {
         await using var reader = await CreateStoreAsync();
