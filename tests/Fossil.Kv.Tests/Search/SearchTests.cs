@@ -316,6 +316,42 @@ public sealed class SearchTests(EtcdFixture etcd) : IDisposable
     }
 
     [Fact]
+    public async Task searches_running_while_events_arrive_and_a_segment_is_sealed_and_materialized_stay_complete()
+    {
+        await using var store = await CreateStoreAsync();
+        var vectors = Clustered(300, clusters: 5, seed: 13);
+        var first = await store.AppendToStreamAsync("s", StreamState.Any, [Event(vectors[0])]);
+        using var stop = new CancellationTokenSource();
+        var searches = 0;
+        var searchers = Enumerable.Range(0, 3).Select(n => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                // Read-your-writes: whatever was committed before the query is there.
+                var committed = (await store.ListSegmentsAsync()).Sum(s => s.DocumentCount);
+                var results = await store.SearchAsync(new VectorSearchQuery(vectors[n], VectorSearchQuery.MaxK));
+                Assert.True(results.Count >= committed, $"{results.Count} results, {committed} events committed before the query");
+                Interlocked.Increment(ref searches);
+            }
+        })).ToList();
+
+        for (var i = 1; i < 300; i += 10)
+        {
+            await store.AppendToStreamAsync("s", StreamState.Any, [.. vectors[i..Math.Min(i + 10, 300)].Select(v => Event(v))]);
+            if (i == 151)
+            {
+                await store.SealSegmentAsync(first.Segment);
+                await store.MaterializeSegmentAsync(first.Segment);
+            }
+        }
+        await Poll.UntilAsync(() => Volatile.Read(ref searches) >= 30, TimeSpan.FromSeconds(60), "the searchers ran a while");
+        await stop.CancelAsync();
+        await Task.WhenAll(searchers);
+
+        Assert.Equal(300, (await store.SearchAsync(new VectorSearchQuery(vectors[0], VectorSearchQuery.MaxK))).Count);
+    }
+
+    [Fact]
     public async Task bad_queries_are_refused_with_the_problem_named()
     {
         await using var store = await CreateStoreAsync();
