@@ -31,9 +31,6 @@ internal sealed class ActiveSegmentIndex(SegmentId segment, VectorMetric metric,
     /// <summary>Events indexed so far; the segment record's <c>document_count</c> once caught up.</summary>
     public long EventCount => Volatile.Read(ref _count);
 
-    /// <summary>Vectors that could not be indexed (a zero vector under cosine has no direction).</summary>
-    public int SkippedVectors { get; private set; }
-
     /// <summary>Indexes the next event of the segment; events at or before the last one indexed are ignored.</summary>
     public void Add(RecordedEvent e)
     {
@@ -52,7 +49,7 @@ internal sealed class ActiveSegmentIndex(SegmentId segment, VectorMetric metric,
                 }
                 catch (ArgumentException)
                 {
-                    SkippedVectors++;
+                    // A zero vector under cosine has no direction, so no distance: the event is still found by entity.
                 }
             }
             _last = e.Position;
