@@ -13,33 +13,40 @@ namespace Fossil.Kv.Cli.Commands;
 /// <summary>
 /// <c>fossil bench</c>: measures the store against the etcd it talks to, beside raw etcd operations in the same
 /// run — appends beside raw Puts at each concurrency, reading the global log beside raw ranges over as many
-/// keys. It works in a store of its own under <c>&lt;prefix&gt;/fossil-bench-&lt;run&gt;</c> and deletes it
+/// keys, and vector search through the store beside an exact scan of the same vectors. It works in a store of its own under <c>&lt;prefix&gt;/fossil-bench-&lt;run&gt;</c> and deletes it
 /// afterwards (unless <c>--keep</c>), so the store being operated is never touched.
 /// </summary>
 internal static class BenchCommand
 {
     private const int DataBytes = 256;
     private const int ReadPage = 1000;
-    private static readonly string[] Workloads = ["append", "read"];
+    private const int SearchK = 10;
+    private const int VectorsPerAppend = 50;
+    private static readonly string[] Workloads = ["append", "read", "search"];
 
     public static Command Create(CommandRunner runner)
     {
         var seconds = new Option<double>("--seconds") { Description = "measured time per row", DefaultValueFactory = _ => 5, HelpName = "seconds" };
         var concurrency = new Option<string>("--concurrency") { Description = "concurrent appenders, a comma-separated list", DefaultValueFactory = _ => "1,16,64", HelpName = "list" };
         var events = new Option<int>("--events") { Description = "events per append", DefaultValueFactory = _ => 1, HelpName = "n" };
-        var workloads = new Option<string>("--workloads") { Description = "what to measure: append, read (comma-separated)", DefaultValueFactory = _ => "append,read", HelpName = "list" };
+        var workloads = new Option<string>("--workloads") { Description = "what to measure: append, read, search (comma-separated)", DefaultValueFactory = _ => "append,read,search", HelpName = "list" };
+        var vectors = new Option<int>("--vectors") { Description = "events with vectors appended for the search workload", DefaultValueFactory = _ => 5000, HelpName = "n" };
+        var dimension = new Option<int>("--dimension") { Description = "dimension of the search workload's vectors", DefaultValueFactory = _ => 64, HelpName = "d" };
         var keep = new Option<bool>("--keep") { Description = "keep the benchmark's keys instead of deleting them at the end" };
-        var command = new Command("bench", "measure appends and reads against this etcd, beside raw etcd Puts and ranges in the same run")
+        var command = new Command("bench", "measure appends, reads and search against this etcd, beside raw etcd Puts, ranges and an exact scan in the same run")
         {
-            seconds, concurrency, events, workloads, keep,
+            seconds, concurrency, events, workloads, vectors, dimension, keep,
         };
         runner.SetAction(command, async context =>
         {
             var result = context.ParseResult;
             var settings = new BenchSettings(
-                result.GetValue(seconds), ParseConcurrencies(result.GetValue(concurrency)!), result.GetValue(events), ParseWorkloads(result.GetValue(workloads)!));
+                result.GetValue(seconds), ParseConcurrencies(result.GetValue(concurrency)!), result.GetValue(events), ParseWorkloads(result.GetValue(workloads)!),
+                result.GetValue(vectors), result.GetValue(dimension));
             if (!(settings.Seconds is > 0 and <= 3600)) throw CliException.Invalid($"--seconds must be more than 0 and at most 3600 (got {settings.Seconds.ToString(CultureInfo.InvariantCulture)}).");
             if (settings.EventsPerAppend is < 1 or > 1000) throw CliException.Invalid($"--events must be 1 to 1000 (got {settings.EventsPerAppend}).");
+            if (settings.Vectors is < SearchK or > 1_000_000) throw CliException.Invalid($"--vectors must be {SearchK} to 1000000 (got {settings.Vectors}).");
+            if (settings.Dimension is < 2 or > 4096) throw CliException.Invalid($"--dimension must be 2 to 4096 (got {settings.Dimension}).");
 
             await context.Etcd.StatusAsync(context.Endpoints[0], context.CancellationToken); // unreachable etcd: fail now, not mid-run
             var run = $"{context.Prefix}/fossil-bench-{DateTime.UtcNow:yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
@@ -118,11 +125,12 @@ internal static class BenchCommand
             });
             return;
         }
-        var table = ConsoleOutput.NewTable("workload", "concurrency", "ops/s", "events/s", "÷ baseline", "p50 ms", "p99 ms", "baseline");
+        var table = ConsoleOutput.NewTable("workload", "concurrency", "ops/s", "events/s", "÷ baseline", "p50 ms", "p99 ms", "baseline", "recall@10");
         foreach (var row in rows)
         {
             table.AddTextRow(row.Workload, Invariant(row.Concurrency), Invariant(row.OpsPerSecond, "N0"), Invariant(row.EventsPerSecond, "N0"),
-                row.VsBaseline is { } ratio ? Invariant(ratio, "F2") + "×" : "", Invariant(row.P50Ms, "F2"), Invariant(row.P99Ms, "F2"), row.Baseline ?? "");
+                row.VsBaseline is { } ratio ? Invariant(ratio, "F2") + "×" : "", Invariant(row.P50Ms, "F2"), Invariant(row.P99Ms, "F2"), row.Baseline ?? "",
+                row.RecallAt10 is { } recall ? Invariant(recall, "F3") : "");
         }
         context.Console.Write(table);
         context.Console.WriteLine(kept ? $"keys kept under {run}" : $"benchmark keys under {run} deleted");
@@ -132,7 +140,7 @@ internal static class BenchCommand
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record BenchSettings(double Seconds, int[] Concurrencies, int EventsPerAppend, string[] Workloads)
+    private sealed record BenchSettings(double Seconds, int[] Concurrencies, int EventsPerAppend, string[] Workloads, int Vectors, int Dimension)
     {
         public TimeSpan Measured => TimeSpan.FromSeconds(Seconds);
 
@@ -144,6 +152,9 @@ internal static class BenchCommand
     /// <summary>One measured workload at one concurrency; <see cref="VsBaseline"/> compares events/s with the raw etcd row it names.</summary>
     private sealed record BenchRow(string Workload, int Concurrency, long Ops, long Events, double Seconds, double P50Ms, double P99Ms, string? Baseline, double? VsBaseline)
     {
+        /// <summary>Search rows: the share of the exact top 10 that the store's answers contain.</summary>
+        public double? RecallAt10 { get; init; }
+
         public double OpsPerSecond => Ops / Seconds;
 
         public double EventsPerSecond => Events / Seconds;
@@ -164,6 +175,7 @@ internal static class BenchCommand
             else writer.WriteString("baseline", Baseline);
             if (VsBaseline is { } ratio) writer.WriteNumber("vs_baseline", Math.Round(ratio, 3));
             else writer.WriteNull("vs_baseline");
+            if (RecallAt10 is { } recall) writer.WriteNumber("recall_at_10", Math.Round(recall, 4));
             writer.WriteEndObject();
         }
     }
@@ -172,7 +184,7 @@ internal static class BenchCommand
     {
         private readonly byte[] _value = Encoding.UTF8.GetBytes($"\"{new string('x', DataBytes - 2)}\"");
 
-        public int Steps => (settings.Includes("append") ? settings.Concurrencies.Length * 2 : 0) + (settings.Includes("read") ? 2 : 0);
+        public int Steps => (settings.Includes("append") ? settings.Concurrencies.Length * 2 : 0) + (settings.Includes("read") ? 2 : 0) + (settings.Includes("search") ? 3 : 0);
 
         private byte[] RawPrefix => Encoding.UTF8.GetBytes(run + "/raw/");
 
@@ -200,6 +212,59 @@ internal static class BenchCommand
                 step("the global log, read forwards");
                 rows.Add(await ReadLogAsync(raw));
             }
+            if (settings.Includes("search")) await SearchAsync(rows, step);
+        }
+
+        /// <summary>
+        /// Appends clustered vectors, then measures single-threaded top-10 queries through the store (its segment
+        /// indexes) beside an exact scan of the same vectors, and the store's recall against that scan.
+        /// </summary>
+        private async Task SearchAsync(List<BenchRow> rows, Action<string> step)
+        {
+            step($"appending {settings.Vectors} events with {settings.Dimension}-d vectors");
+            var random = new Random(42);
+            var centers = Enumerable.Range(0, 20).Select(_ => RandomVector(random, 1.0f)).ToArray();
+            float[] Clustered() => [.. centers[random.Next(centers.Length)].Zip(RandomVector(random, 0.1f), (c, n) => c + n)];
+            var exact = new Vectors.BruteForceIndex(settings.Dimension, Vectors.VectorMetric.Cosine, settings.Vectors);
+            var idsByLabel = new List<Guid>(settings.Vectors);
+            for (var appended = 0; appended < settings.Vectors; appended += VectorsPerAppend)
+            {
+                var batch = new EventData[Math.Min(VectorsPerAppend, settings.Vectors - appended)];
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    batch[i] = new EventData(null, "bench-vector", _value) { Vector = Clustered() };
+                    exact.Add(idsByLabel.Count, batch[i].Vector);
+                    idsByLabel.Add(batch[i].Id);
+                }
+                await store.AppendToStreamAsync($"bench-vectors-{appended / VectorsPerAppend % 16}", StreamState.Any, batch, context.CancellationToken);
+            }
+            var queries = Enumerable.Range(0, 100).Select(_ => Clustered()).ToArray();
+            await store.SearchAsync(new VectorSearchQuery(queries[0], SearchK), context.CancellationToken); // indexes what it has no files for
+
+            step("exact scan of the same vectors");
+            var scan = await MeasureAsync("exact_scan", 1, 1, null, null, (_, i) =>
+            {
+                exact.Search(queries[i % queries.Length], SearchK);
+                return Task.CompletedTask;
+            });
+            rows.Add(scan);
+            step("store search, top 10");
+            var found = 0;
+            for (var q = 0; q < queries.Length; q++)
+            {
+                var truth = exact.Search(queries[q], SearchK).Select(m => idsByLabel[(int)m.Label]).ToHashSet();
+                found += (await store.SearchAsync(new VectorSearchQuery(queries[q], SearchK), context.CancellationToken)).Count(r => truth.Contains(r.Event.Id));
+            }
+            var search = await MeasureAsync("search", 1, 1, "exact_scan", scan.EventsPerSecond, (_, i) =>
+                store.SearchAsync(new VectorSearchQuery(queries[i % queries.Length], SearchK), context.CancellationToken));
+            rows.Add(search with { RecallAt10 = (double)found / (queries.Length * SearchK) });
+        }
+
+        private float[] RandomVector(Random random, float scale)
+        {
+            var vector = new float[settings.Dimension];
+            for (var i = 0; i < vector.Length; i++) vector[i] = (float)(random.NextDouble() * 2 - 1) * scale;
+            return vector;
         }
 
         /// <summary>New events (new ids) for every append: re-sending the same ids would be an idempotent repeat that writes nothing.</summary>

@@ -40,6 +40,8 @@ internal sealed partial class NodeBackgroundService(
         {
             registration = await store.RegisterNodeAsync(node, options.LeaseTtl, stoppingToken);
             LogRegistered(logger, id);
+            // Index the active segments now, so the first search does not wait for the catch-up.
+            await store.StartSearchIndexingAsync(stoppingToken);
             using var timer = new PeriodicTimer(Tick);
             string? heldBy = null;
             while (await timer.WaitForNextTickAsync(stoppingToken))
