@@ -40,14 +40,14 @@ internal sealed partial class NodeBackgroundService(
         {
             registration = await store.RegisterNodeAsync(node, options.LeaseTtl, stoppingToken);
             LogRegistered(logger, id);
-            // Index the active segments now, so the first search does not wait for the catch-up.
-            await store.StartSearchIndexingAsync(stoppingToken);
             using var timer = new PeriodicTimer(Tick);
             string? heldBy = null;
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
+                    // Index the active segments from the start (idempotent), so the first search does not wait for the catch-up.
+                    await store.StartSearchIndexingAsync(stoppingToken);
                     var claim = await store.ClaimBackgroundWorkAsync(registration, stoppingToken);
                     if (claim?.NodeId != heldBy)
                     {
