@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Fossil.Kv.Appends;
+using Fossil.Kv.Testing;
 
 namespace Fossil.Kv.Benchmarks;
 
@@ -26,8 +27,8 @@ internal sealed class Bench(int? etcdPid, TimeSpan duration, TimeSpan warmup, in
         await WarmAsync(concurrency, warmup, (w, _) => op(w, counters[w]++));
 
         var latencies = new List<double>[concurrency];
-        var etcdCpu0 = CpuMicroseconds(etcdPid);
-        var nodeCpu0 = CpuMicroseconds(nodePid);
+        var etcdCpu0 = ProcessCpu.Microseconds(etcdPid);
+        var nodeCpu0 = ProcessCpu.Microseconds(nodePid);
         using var self = Process.GetCurrentProcess();
         var clientCpu0 = self.TotalProcessorTime;
         var metrics0 = AppendMetrics.Read();
@@ -46,8 +47,8 @@ internal sealed class Bench(int? etcdPid, TimeSpan duration, TimeSpan warmup, in
         var metrics = AppendMetrics.Read() - metrics0;
         self.Refresh();
         var clientCpu = (self.TotalProcessorTime - clientCpu0).TotalMicroseconds;
-        var etcdCpu = CpuMicroseconds(etcdPid) - etcdCpu0;
-        var nodeCpu = CpuMicroseconds(nodePid) - nodeCpu0;
+        var etcdCpu = ProcessCpu.Microseconds(etcdPid) - etcdCpu0;
+        var nodeCpu = ProcessCpu.Microseconds(nodePid) - nodeCpu0;
 
         var all = latencies.SelectMany(l => l).Order().ToArray();
         long ops = all.Length;
@@ -67,22 +68,5 @@ internal sealed class Bench(int? etcdPid, TimeSpan duration, TimeSpan warmup, in
         if (row.NodeCores is { } nodeCores) line += string.Create(CultureInfo.InvariantCulture, $"  node {nodeCores:F2} cores, client {row.ClientCores:F2} cores");
         Console.WriteLine(line);
         return row;
-    }
-
-    // A process's user+system CPU in microseconds, from /proc/<pid>/stat (USER_HZ = 100).
-    private static double? CpuMicroseconds(int? processId)
-    {
-        if (processId is not { } pid) return null;
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            return ticks * 10_000.0;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 }

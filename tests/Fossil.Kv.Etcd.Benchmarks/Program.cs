@@ -127,22 +127,7 @@ async Task<Row> Measure(string name, int concurrency, TimeSpan duration, int key
     return row;
 }
 
-// etcd's user+system CPU in microseconds, from /proc/<pid>/stat (clock ticks of 10 ms).
-double? EtcdCpu()
-{
-    if (etcdPid is not { } pid) return null;
-    try
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return ticks * 10_000.0;
-    }
-    catch (IOException)
-    {
-        return null;
-    }
-}
+double? EtcdCpu() => Fossil.Kv.Testing.ProcessCpu.Microseconds(etcdPid);
 
 static async Task<(Process, string, string)> StartEtcdAsync()
 {
