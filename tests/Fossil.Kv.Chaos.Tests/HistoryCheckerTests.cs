@@ -269,6 +269,37 @@ public sealed class HistoryCheckerTests
     }
 
     [Fact]
+    public void an_any_append_resent_after_its_acknowledgement_may_land_again_only_behind_another_append()
+    {
+        var resent = new AppendAttempt(2, "node1", DateTime.UnixEpoch, 1, Outcome.Acknowledged, 201, null, [new PartResult("s", 2, 2, At(3))], Resend: true);
+        List<AppendOperation> ops =
+        [
+            Single(1, "s", "any", [1], Ack(new PartResult("s", 0, 0, At(1))), resent),
+            Single(2, "s", "any", [2], Ack(new PartResult("s", 1, 1, At(2)))),
+        ];
+        var overtaken = Check(Build(ops, [E(1, "s", 0, At(1)), E(2, "s", 1, At(2)), E(1, "s", 2, At(3))]));
+        Assert.True(overtaken.Passed, overtaken.Format());
+        Assert.Equal((1, 1), (overtaken.DuplicatedPermitted, overtaken.Resent));
+
+        var stillLast = Check(Build([Single(1, "s", "any", [1], Ack(new PartResult("s", 0, 0, At(1))), resent with { Results = [new PartResult("s", 1, 1, At(2))] })],
+            [E(1, "s", 0, At(1)), E(1, "s", 1, At(2))]));
+        AssertViolation(stillLast, "duplicated");
+    }
+
+    [Fact]
+    public void a_refused_connection_wrote_nothing_but_does_not_settle_an_earlier_unknown_attempt()
+    {
+        var refused = new AppendAttempt(1, "node0", DateTime.UnixEpoch, 1, Outcome.NotSent, null, "connection refused");
+        Assert.Equal(Outcome.DefiniteError, HistoryChecker.OutcomeOf(Single(1, "s", "any", [1], refused, refused with { Number = 2 })));
+        Assert.Equal(Outcome.Unknown, HistoryChecker.OutcomeOf(Single(1, "s", "any", [1], Timeout(), refused with { Number = 2 })));
+        Assert.Equal(Outcome.Unknown, HistoryChecker.OutcomeOf(Single(1, "s", "any", [1], Timeout(), refused with { Number = 2 }, WrongVersion("s", "any", "3", 3))));
+        Assert.Equal(Outcome.DefiniteError, HistoryChecker.OutcomeOf(Single(1, "s", "0", [1], refused, WrongVersion("s", "0", "3", 2))));
+
+        var report = Check(Build([Single(1, "s", "any", [1], refused)], [E(1, "s", 0, At(1))]));
+        AssertViolation(report, "written-despite-error");
+    }
+
+    [Fact]
     public void a_409_after_an_unknown_attempt_is_final_only_for_exact_expectations()
     {
         var exact = Single(1, "s", "3", [1], Timeout(), WrongVersion("s", "3", "5", 2));

@@ -37,6 +37,9 @@ public sealed record ChaosOptions
     /// <summary>Share of acknowledged exact appends sent once more, as after a lost answer.</summary>
     public double ResendProbability { get; init; } = 0.05;
 
+    /// <summary>Share of appends given up after an attempt with an unknown outcome instead of retried.</summary>
+    public double AbandonProbability { get; init; } = 0.3;
+
     public int Seed { get; init; } = 1;
 
     /// <summary>Node directories, logs and the recorded history; a new temporary directory when null.</summary>

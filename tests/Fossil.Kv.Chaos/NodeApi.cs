@@ -49,6 +49,10 @@ public sealed class NodeApi(HttpClient http)
             }
             return new AppendAttempt(number, node.Name, started, ms, Outcome.Unknown, status, code ?? text, Resend: resend);
         }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError && e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+        {
+            return new AppendAttempt(number, node.Name, started, clock.Elapsed.TotalMilliseconds, Outcome.NotSent, null, "connection refused", Resend: resend);
+        }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or JsonException)
         {
             // A 2xx whose body broke off is as unknown as no answer at all.

@@ -36,6 +36,19 @@ public sealed class CheckReport
     /// <summary>Events in a reader's or subscriber's range that it never saw.</summary>
     public int Missed { get; internal set; }
 
+    /// <summary>HTTP attempts in all, and those refused before the request reached a node.</summary>
+    public int Attempts { get; internal set; }
+    public int NotSent { get; internal set; }
+
+    /// <summary>Operations sent again with the same event ids after an attempt with an unknown outcome.</summary>
+    public int RetriedAfterUnknown { get; internal set; }
+
+    /// <summary>Operations deliberately sent once more after their acknowledgement, as after a lost answer.</summary>
+    public int Resent { get; internal set; }
+
+    /// <summary>Attempts answered 200: an idempotent repeat of an append already written.</summary>
+    public int Repeats { get; internal set; }
+
     public int EventsSent { get; internal set; }
     public int EventsInLog { get; internal set; }
     public int Observations { get; internal set; }
@@ -52,7 +65,10 @@ public sealed class CheckReport
     {
         var rows = new (string Name, string Value)[]
         {
-            ("operations attempted", N(OperationsAttempted)),
+            ("operations attempted", $"{N(OperationsAttempted)} ({N(Attempts)} HTTP attempts, {N(NotSent)} refused before reaching a node)"),
+            ("  retried with the same ids after an unknown attempt", N(RetriedAfterUnknown)),
+            ("  re-sent after their acknowledgement", N(Resent)),
+            ("  answered as an idempotent repeat (200)", N(Repeats)),
             ("acknowledged", N(Acknowledged)),
             ("failed, definite error", N(FailedDefinite)),
             ("unknown outcome", $"{N(Unknown)} (resolved: {N(UnknownPresent)} present, {N(UnknownAbsent)} absent)"),

@@ -38,8 +38,10 @@ public static class HistoryChecker
         ArgumentNullException.ThrowIfNull(op);
         var attempts = op.Attempts.Where(a => !a.Resend).ToList();
         if (attempts.Any(a => a.Outcome == Outcome.Acknowledged)) return Outcome.Acknowledged;
-        if (attempts.Count == 0 || attempts[^1].Outcome != Outcome.DefiniteError) return Outcome.Unknown;
-        var hadUnknown = attempts.Take(attempts.Count - 1).Any(a => a.Outcome == Outcome.Unknown);
+        var delivered = attempts.Where(a => a.Outcome != Outcome.NotSent).ToList();
+        if (delivered.Count == 0) return Outcome.DefiniteError;
+        if (delivered[^1].Outcome != Outcome.DefiniteError) return Outcome.Unknown;
+        var hadUnknown = delivered.Take(delivered.Count - 1).Any(a => a.Outcome == Outcome.Unknown);
         return !hadUnknown || op.Parts.All(p => p.ExactFirstVersion is not null) ? Outcome.DefiniteError : Outcome.Unknown;
     }
 
@@ -113,6 +115,11 @@ public static class HistoryChecker
     private static void CheckOperation(AppendOperation op, Dictionary<Guid, List<ObservedEvent>> copies, FinalHistory final, CheckReport report)
     {
         report.OperationsAttempted++;
+        report.Attempts += op.Attempts.Count;
+        report.NotSent += op.Attempts.Count(a => a.Outcome == Outcome.NotSent);
+        report.Repeats += op.Attempts.Count(a => a.Status == 200);
+        if (op.Attempts.Any(a => a.Resend)) report.Resent++;
+        if (op.Attempts.Where(a => !a.Resend).SkipLast(1).Any(a => a.Outcome == Outcome.Unknown)) report.RetriedAfterUnknown++;
         var outcome = OutcomeOf(op);
         var ids = op.Parts.SelectMany(p => p.EventIds).ToList();
         var present = ids.Count(id => copies.ContainsKey(id));
@@ -222,7 +229,7 @@ public static class HistoryChecker
             }
         }
         if (count == 1) return;
-        var retried = op.Attempts.Count(a => !a.Resend) > 1;
+        var retried = op.Attempts.Count > 1;
         var overtaken = Enumerable.Range(1, count - 1).All(k => perId[0][k].Version > perId[^1][k - 1].Version + 1);
         if (part.Expected == "any" && retried && overtaken)
         {

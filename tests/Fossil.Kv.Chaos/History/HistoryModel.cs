@@ -6,6 +6,9 @@ public enum Outcome
     Acknowledged,
     DefiniteError,
     Unknown,
+
+    /// <summary>The connection was refused: the request never reached a node, so it wrote nothing.</summary>
+    NotSent,
 }
 
 /// <summary>One stream's part of an append as sent: expected version (<c>any</c>, <c>no_stream</c> or a number) and event ids in order.</summary>
