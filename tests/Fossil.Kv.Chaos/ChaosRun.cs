@@ -6,8 +6,8 @@ using Fossil.Kv.Testing;
 
 namespace Fossil.Kv.Chaos;
 
-/// <summary>The checker's verdict on a run, the faults injected, and where the run's files are.</summary>
-public sealed record ChaosResult(CheckReport Report, IReadOnlyList<string> Faults, TimeSpan Elapsed, string WorkDirectory);
+/// <summary>The checker's verdict on a run, the faults injected, what each subscriber went through, and where the run's files are.</summary>
+public sealed record ChaosResult(CheckReport Report, IReadOnlyList<string> Faults, IReadOnlyList<string> Subscribers, TimeSpan Elapsed, string WorkDirectory);
 
 /// <summary>
 /// One fault-injection run: a 3-member etcd cluster on loopback, <see cref="ChaosOptions.Nodes"/> node
@@ -64,6 +64,8 @@ public static class ChaosRun
             readers.Add(Task.Run(() => workload.SubscribeLoopAsync("stream-live", streams[1], null, stopReads.Token), CancellationToken.None));
             var faults = new FaultInjector(cluster, nodes, http, options, clock);
             var faulting = Task.Run(() => faults.RunAsync(stopFaults.Token), CancellationToken.None);
+            using var stopWatching = new CancellationTokenSource();
+            var watching = Task.Run(() => faults.WatchForCrashesAsync(stopWatching.Token), CancellationToken.None);
 
             var end = DateTime.UtcNow + options.Duration;
             while (DateTime.UtcNow < end)
@@ -81,15 +83,22 @@ public static class ChaosRun
             await Task.WhenAll(appenders).ConfigureAwait(false);
             progress.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0}s faults healed, appends drained; reading the final history");
 
-            var (final, finalReads) = await ReadFinalAsync(api, nodes, streams, cancellationToken).ConfigureAwait(false);
+            var (final, finalReads, readFailures) = await ReadFinalAsync(api, nodes, streams, progress, cancellationToken).ConfigureAwait(false);
             await WaitForSubscribersAsync(workload, final, TimeSpan.FromSeconds(15)).ConfigureAwait(false);
             await stopReads.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(readers).ConfigureAwait(false);
+            await stopWatching.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
 
             var history = new ChaosHistory(workload.Operations, [.. workload.Observations, .. finalReads], final);
             await WriteHistoryAsync(work, history, faults.Log).ConfigureAwait(false);
             var report = HistoryChecker.Check(history);
-            return new ChaosResult(report, faults.Log, clock.Elapsed, work);
+            // Not history rules, but failures all the same: a node must never die on its own, and must answer reads.
+            foreach (var crash in faults.Crashes) report.Add("node-crash", crash);
+            foreach (var failure in readFailures) report.Add("final-read", failure);
+            var subscribers = workload.Subscribers
+                .Select(s => $"{s.Name}: {s.Snapshot().Count} events over {s.Reconnects + 1} connections (resumed with Last-Event-ID)").ToList();
+            return new ChaosResult(report, faults.Log, subscribers, clock.Elapsed, work);
         }
         finally
         {
@@ -98,28 +107,48 @@ public static class ChaosRun
     }
 
     /// <summary>
-    /// The reference history comes from the first node; every other node's global log and streams must be
-    /// the same, so they are recorded as complete reads.
+    /// The reference history comes from the first node that answers; every other node's global log and
+    /// streams must be the same, so they are recorded as complete reads. A node that cannot answer (it may be
+    /// crashing and restarting) is tried a few times, then reported.
     /// </summary>
-    private static async Task<(FinalHistory, List<Observation>)> ReadFinalAsync(NodeApi api, IReadOnlyList<NodeHost> nodes, IReadOnlyList<string> streams, CancellationToken cancellationToken)
+    private static async Task<(FinalHistory, List<Observation>, List<string>)> ReadFinalAsync(
+        NodeApi api, IReadOnlyList<NodeHost> nodes, IReadOnlyList<string> streams, TextWriter progress, CancellationToken cancellationToken)
     {
         FinalHistory? final = null;
         var reads = new List<Observation>();
+        var failures = new List<string>();
         foreach (var node in nodes)
         {
-            var log = await api.ReadWholeLogAsync(node, cancellationToken).ConfigureAwait(false);
-            var byStream = new Dictionary<string, IReadOnlyList<ObservedEvent>>(StringComparer.Ordinal);
-            foreach (var stream in streams) byStream[stream] = await api.ReadWholeStreamAsync(node, stream, cancellationToken).ConfigureAwait(false);
-            if (final is null)
+            for (var attempt = 1; ; attempt++)
             {
-                final = new FinalHistory(log, byStream);
-                continue;
+                try
+                {
+                    var log = await api.ReadWholeLogAsync(node, cancellationToken).ConfigureAwait(false);
+                    var byStream = new Dictionary<string, IReadOnlyList<ObservedEvent>>(StringComparer.Ordinal);
+                    foreach (var stream in streams) byStream[stream] = await api.ReadWholeStreamAsync(node, stream, cancellationToken).ConfigureAwait(false);
+                    if (final is null)
+                    {
+                        final = new FinalHistory(log, byStream);
+                        break;
+                    }
+                    reads.Add(new Observation($"final read on {node.Name}", ObservationKind.GlobalRead, null, NodeApi.StartPosition, log, Complete: true));
+                    foreach (var (stream, events) in byStream)
+                        reads.Add(new Observation($"final read on {node.Name}", ObservationKind.StreamRead, stream, "-1", events, Complete: true));
+                    break;
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException)
+                {
+                    progress.WriteLine($"final read on {node.Name} failed (attempt {attempt}): {e.Message}");
+                    if (attempt == 5)
+                    {
+                        failures.Add($"{node.Name} could not serve the final history: {e.Message}");
+                        break;
+                    }
+                    await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+                }
             }
-            reads.Add(new Observation($"final read on {node.Name}", ObservationKind.GlobalRead, null, NodeApi.StartPosition, log, Complete: true));
-            foreach (var (stream, events) in byStream)
-                reads.Add(new Observation($"final read on {node.Name}", ObservationKind.StreamRead, stream, "-1", events, Complete: true));
         }
-        return (final!, reads);
+        return (final ?? new FinalHistory([], new Dictionary<string, IReadOnlyList<ObservedEvent>>()), reads, failures);
     }
 
     /// <summary>Gives subscribers a moment to reach the end of the history, so their ranges cover the whole run.</summary>

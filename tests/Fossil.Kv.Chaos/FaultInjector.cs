@@ -14,6 +14,7 @@ internal sealed class FaultInjector(EtcdCluster cluster, IReadOnlyList<NodeHost>
 {
     private static readonly TimeSpan NodeStartTimeout = TimeSpan.FromSeconds(60);
     private readonly List<string> _log = [];
+    private readonly List<string> _crashes = [];
     private readonly Random _random = new(options.Seed);
 
     public IReadOnlyList<string> Log
@@ -90,7 +91,7 @@ internal sealed class FaultInjector(EtcdCluster cluster, IReadOnlyList<NodeHost>
 
     private async Task KillNodeMidAppendAsync(CancellationToken stop)
     {
-        var node = RunningNode();
+        if (RunningNode() is not { } node) return;
         node.Kill();
         Record($"SIGKILL {node.Name} (appends in flight)");
         await RestartNodeAsync(node, stop).ConfigureAwait(false);
@@ -107,7 +108,7 @@ internal sealed class FaultInjector(EtcdCluster cluster, IReadOnlyList<NodeHost>
         var boundary = new DateTime((now.Ticks / window.Ticks + 1) * window.Ticks, DateTimeKind.Utc);
         var offset = TimeSpan.FromMilliseconds(_random.Next(200, 1400));
         await Task.Delay(boundary + offset - now, stop).ConfigureAwait(false);
-        var node = RunningNode();
+        if (RunningNode() is not { } node) return;
         node.Kill();
         Record($"SIGKILL {node.Name} {offset.TotalMilliseconds:0} ms after the window ended at {boundary:HH:mm:ss} (sealing/materializing)");
         await RestartNodeAsync(node, stop).ConfigureAwait(false);
@@ -116,14 +117,75 @@ internal sealed class FaultInjector(EtcdCluster cluster, IReadOnlyList<NodeHost>
     private async Task RestartNodeAsync(NodeHost node, CancellationToken stop)
     {
         await Task.Delay(options.NodeDownTime, stop).ConfigureAwait(false);
+        if (node.IsRunning) return;
         await node.StartAsync(http, NodeStartTimeout, stop).ConfigureAwait(false);
         Record($"restarted {node.Name}");
     }
 
-    private NodeHost RunningNode()
+    private NodeHost? RunningNode()
     {
         var running = nodes.Where(n => n.IsRunning).ToList();
-        return running[_random.Next(running.Count)];
+        if (running.Count == 0) Record("no node is running; node fault skipped");
+        return running.Count == 0 ? null : running[_random.Next(running.Count)];
+    }
+
+    /// <summary>
+    /// Watches for nodes that exit on their own — a crash is a failure of the product, never a fault this run
+    /// injected — records the first error in the node's log, and starts the node again so the run goes on.
+    /// </summary>
+    public async Task WatchForCrashesAsync(CancellationToken stop)
+    {
+        var logLines = nodes.ToDictionary(n => n, _ => 0);
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(500, stop).ConfigureAwait(false);
+                foreach (var node in nodes)
+                {
+                    if (node.CrashedProcessId is not { } pid) continue;
+                    var crash = $"{node.Name} (pid {pid}) exited on its own: {node.FirstErrorInLog(logLines[node])}";
+                    lock (_crashes) _crashes.Add(crash);
+                    Record("CRASH " + crash);
+                    await DumpEtcdAsync(Path.Combine(node.Directory, $"etcd-at-crash-{pid}")).ConfigureAwait(false);
+                    node.Kill();
+                    logLines[node] = File.Exists(node.LogPath) ? File.ReadLines(node.LogPath).Count() : 0;
+                    try
+                    {
+                        await node.StartAsync(http, NodeStartTimeout, stop).ConfigureAwait(false);
+                        Record($"restarted {node.Name} after its crash");
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+                    {
+                        Record($"{node.Name} did not start again: {e.Message}");
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The run is over.
+        }
+    }
+
+    /// <summary>Every key, and the values under /meta, as etcd holds them when a node crashed: evidence for the report.</summary>
+    private async Task DumpEtcdAsync(string prefix)
+    {
+        try
+        {
+            var endpoints = cluster.Members.Where(m => m.IsRunning).Select(m => m.ClientUrl).ToList();
+            await File.WriteAllTextAsync(prefix + ".keys", await EtcdCtl.RunAsync(endpoints, "get", "/", "--prefix", "--keys-only").ConfigureAwait(false)).ConfigureAwait(false);
+            await File.WriteAllTextAsync(prefix + ".meta", await EtcdCtl.RunAsync(endpoints, "get", "/meta/", "--prefix").ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            Record($"could not dump etcd: {e.Message}");
+        }
+    }
+
+    public IReadOnlyList<string> Crashes
+    {
+        get { lock (_crashes) return [.. _crashes]; }
     }
 
     private void Record(string what)

@@ -160,7 +160,8 @@ public sealed class NodeApi(HttpClient http)
     }
 
     private static ObservedEvent ParseEvent(JsonElement e) =>
-        new(e.GetProperty("id").GetGuid(), e.GetProperty("stream").GetString()!, e.GetProperty("version").GetInt64(), e.GetProperty("position").GetString()!);
+        new(e.GetProperty("id").GetGuid(), e.GetProperty("stream").GetString()!, e.GetProperty("version").GetInt64(), e.GetProperty("position").GetString()!,
+            e.TryGetProperty("segment", out var segment) ? segment.GetString() ?? "" : "");
 
     private static List<PartResult> ParseResults(string text, bool multi)
     {

@@ -15,7 +15,9 @@ public sealed class NodeHost : IAsyncDisposable
 {
     private static readonly HashSet<NodeHost> Running = [];
     private readonly string[] _settings;
+    private readonly SemaphoreSlim _starting = new(1, 1);
     private Process? _process;
+    private bool _exitExpected;
 
     static NodeHost() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
     {
@@ -45,27 +47,53 @@ public sealed class NodeHost : IAsyncDisposable
 
     public bool IsRunning => ProcessId is not null;
 
-    /// <summary>Starts the node and waits until <c>/health/ready</c> answers 200; a port taken meanwhile means a new port.</summary>
+    /// <summary>The process id when the node exited on its own (nobody killed or stopped it); null otherwise.</summary>
+    public int? CrashedProcessId => _process is { HasExited: true } p && !Volatile.Read(ref _exitExpected) ? p.Id : null;
+
+    /// <summary>The first error the node logged after <paramref name="skipLines"/> lines, for a crash report.</summary>
+    public string FirstErrorInLog(int skipLines = 0)
+    {
+        try
+        {
+            var lines = File.ReadLines(LogPath).Skip(skipLines).ToList();
+            var at = lines.FindIndex(l => l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal));
+            return at < 0 ? "(nothing logged)" : string.Join(" ", lines.Skip(at).Take(4).Select(l => l.Trim()));
+        }
+        catch (IOException) { return "(no log)"; }
+    }
+
+    /// <summary>
+    /// Starts the node unless it runs already, and waits until <c>/health/ready</c> answers 200; a port taken
+    /// meanwhile means a new port. The fault injector and the crash watcher may both ask; one start happens.
+    /// </summary>
     public async Task StartAsync(HttpClient http, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        for (var attempt = 1; ; attempt++)
+        await _starting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            Launch();
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                await WaitReadyAsync(http, timeout, cancellationToken).ConfigureAwait(false);
-                return;
+                if (!IsRunning) Launch();
+                try
+                {
+                    await WaitReadyAsync(http, timeout, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (InvalidOperationException) when (attempt < 3)
+                {
+                    BaseAddress = new Uri($"http://127.0.0.1:{LocalPorts.GetFree()}");
+                }
             }
-            catch (InvalidOperationException) when (attempt < 3)
-            {
-                BaseAddress = new Uri($"http://127.0.0.1:{LocalPorts.GetFree()}");
-            }
+        }
+        finally
+        {
+            _starting.Release();
         }
     }
 
     private void Launch()
     {
-        if (IsRunning) throw new InvalidOperationException($"{Name} is already running.");
+        Kill();
         var dll = Path.Combine(AppContext.BaseDirectory, "Fossil.Kv.Node.dll");
         var args = string.Join(' ', new[] { "--urls", BaseAddress.AbsoluteUri.TrimEnd('/') }.Concat(_settings).Select(Quote));
         // exec keeps the pid, so SIGKILL reaches the node itself rather than a shell.
@@ -75,8 +103,10 @@ public sealed class NodeHost : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Directory,
         };
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Name}.");
-        StartWatchdog(_process.Id);
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Name}.");
+        Volatile.Write(ref _exitExpected, false);
+        _process = process;
+        StartWatchdog(process.Id);
         lock (Running) Running.Add(this);
     }
 
@@ -115,20 +145,22 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>SIGKILL: the node dies mid-request with no chance to finish or clean up.</summary>
     public void Kill()
     {
-        if (_process is null) return;
-        if (!_process.HasExited)
+        Volatile.Write(ref _exitExpected, true);
+        // Taken out first, so other threads see the node as down at once. Not disposed: they may still be
+        // asking the old object whether it exited, which must not throw.
+        if (Interlocked.Exchange(ref _process, null) is not { } process) return;
+        if (!process.HasExited)
         {
-            Signals.Send(_process.Id, Signals.Kill);
-            _process.WaitForExit();
+            Signals.Send(process.Id, Signals.Kill);
+            process.WaitForExit();
         }
-        _process.Dispose();
-        _process = null;
         lock (Running) Running.Remove(this);
     }
 
     /// <summary>SIGTERM, as a service manager stops a node: in-flight appends finish first. SIGKILL after 30 s.</summary>
     public async Task StopAsync()
     {
+        Volatile.Write(ref _exitExpected, true);
         if (_process is { HasExited: false } process)
         {
             try { Signals.Send(process.Id, 15); }
@@ -140,7 +172,11 @@ public sealed class NodeHost : IAsyncDisposable
         Kill();
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _starting.Dispose();
+    }
 
     public override string ToString() => $"{Name} ({BaseAddress})";
 }

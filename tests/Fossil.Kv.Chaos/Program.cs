@@ -32,8 +32,10 @@ for (var i = 0; i < args.Length; i++)
 Console.WriteLine($"chaos: {options.Duration.TotalSeconds:0} s, {options.Nodes} nodes, {options.Appenders} appenders, segment.duration {options.SegmentDuration}, seed {options.Seed}");
 var result = await ChaosRun.RunAsync(options).ConfigureAwait(false);
 Console.WriteLine();
-Console.WriteLine($"faults injected ({result.Faults.Count(f => f.Contains("SIG", StringComparison.Ordinal))}):");
+Console.WriteLine($"faults injected ({result.Faults.Count(f => f.Contains("SIGKILL", StringComparison.Ordinal) || f.Contains("SIGSTOP", StringComparison.Ordinal))}):");
 foreach (var fault in result.Faults) Console.WriteLine("  " + fault);
+Console.WriteLine("subscribers:");
+foreach (var subscriber in result.Subscribers) Console.WriteLine("  " + subscriber);
 Console.WriteLine();
 Console.WriteLine(result.Report.Format());
 Console.WriteLine($"run took {result.Elapsed.TotalSeconds:0} s; history in {result.WorkDirectory}");

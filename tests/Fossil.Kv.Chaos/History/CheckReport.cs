@@ -46,6 +46,10 @@ public sealed class CheckReport
     /// <summary>Operations deliberately sent once more after their acknowledgement, as after a lost answer.</summary>
     public int Resent { get; internal set; }
 
+    /// <summary>Attempts answered 503 <c>unavailable</c> (the contract's answer while etcd cannot commit) and 500 <c>internal</c> (never meant to happen).</summary>
+    public int Unavailable { get; internal set; }
+    public int InternalErrors { get; internal set; }
+
     /// <summary>Attempts answered 200: an idempotent repeat of an append already written.</summary>
     public int Repeats { get; internal set; }
 
@@ -69,6 +73,7 @@ public sealed class CheckReport
             ("  retried with the same ids after an unknown attempt", N(RetriedAfterUnknown)),
             ("  re-sent after their acknowledgement", N(Resent)),
             ("  answered as an idempotent repeat (200)", N(Repeats)),
+            ("  answered 503 unavailable / 500 internal", $"{N(Unavailable)} / {N(InternalErrors)}"),
             ("acknowledged", N(Acknowledged)),
             ("failed, definite error", N(FailedDefinite)),
             ("unknown outcome", $"{N(Unknown)} (resolved: {N(UnknownPresent)} present, {N(UnknownAbsent)} absent)"),

@@ -118,6 +118,8 @@ public static class HistoryChecker
         report.Attempts += op.Attempts.Count;
         report.NotSent += op.Attempts.Count(a => a.Outcome == Outcome.NotSent);
         report.Repeats += op.Attempts.Count(a => a.Status == 200);
+        report.Unavailable += op.Attempts.Count(a => a.Status == 503);
+        report.InternalErrors += op.Attempts.Count(a => a.Status == 500);
         if (op.Attempts.Any(a => a.Resend)) report.Resent++;
         if (op.Attempts.Where(a => !a.Resend).SkipLast(1).Any(a => a.Outcome == Outcome.Unknown)) report.RetriedAfterUnknown++;
         var outcome = OutcomeOf(op);

@@ -44,8 +44,8 @@ public sealed record AppendAttempt(
 /// <summary>An append as the client saw it: the same event ids on every attempt.</summary>
 public sealed record AppendOperation(long Id, string Client, bool Multi, IReadOnlyList<StreamPart> Parts, IReadOnlyList<AppendAttempt> Attempts);
 
-/// <summary>An event as some reader saw it.</summary>
-public sealed record ObservedEvent(Guid Id, string Stream, long Version, string Position);
+/// <summary>An event as some reader saw it (the segment only helps to read a violation; it is compared like the rest).</summary>
+public sealed record ObservedEvent(Guid Id, string Stream, long Version, string Position, string Segment = "");
 
 public enum ObservationKind
 {
