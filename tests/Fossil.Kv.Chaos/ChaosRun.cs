@@ -159,7 +159,7 @@ public static class ChaosRun
         {
             var behind = workload.Subscribers.Any(s =>
             {
-                var expected = s.Stream is null ? final.Log : final.Streams[s.Stream];
+                var expected = s.Stream is null ? final.Log : final.Streams.GetValueOrDefault(s.Stream) ?? [];
                 return expected.Count > 0 && s.Last?.Id != expected[^1].Id;
             });
             if (!behind) return;
