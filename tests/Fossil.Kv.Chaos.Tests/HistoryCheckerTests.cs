@@ -127,6 +127,22 @@ public sealed class HistoryCheckerTests
     }
 
     [Fact]
+    public void a_stream_version_written_twice_in_the_global_log_is_a_fork()
+    {
+        List<AppendOperation> ops =
+        [
+            Single(1, "s", "no_stream", [1], Ack(new PartResult("s", 0, 0, At(1)))),
+            Single(2, "s", "0", [2], Ack(new PartResult("s", 1, 1, At(2)))),
+            Single(3, "s", "0", [3], Ack(new PartResult("s", 1, 1, At(3)))),
+        ];
+        ObservedEvent[] log = [E(1, "s", 0, At(1)), E(2, "s", 1, At(2)), E(3, "s", 1, At(3))];
+        // The stream read follows the head, which names only one of the two segments.
+        var history = new ChaosHistory(ops, [], new FinalHistory(log, new Dictionary<string, IReadOnlyList<ObservedEvent>> { ["s"] = log[..2] }));
+        AssertViolation(Check(history), "version-gap");
+        AssertViolation(Check(history), "stream-vs-log");
+    }
+
+    [Fact]
     public void an_exact_append_acknowledged_at_another_version_breaks_its_expectation()
     {
         var ops = Operations();

@@ -48,7 +48,12 @@ internal sealed class FaultInjector(EtcdCluster cluster, IReadOnlyList<NodeHost>
             else member.Resume();
         }
         foreach (var member in cluster.Members) await member.WaitHealthyAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        foreach (var node in nodes.Where(n => !n.IsRunning)) await node.StartAsync(http, NodeStartTimeout).ConfigureAwait(false);
+        foreach (var node in nodes.Where(n => !n.IsRunning))
+        {
+            // A node that cannot start (it crashes at once) is already a node-crash violation; the run goes on to the checker.
+            try { await node.StartAsync(http, NodeStartTimeout).ConfigureAwait(false); }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException) { Record($"{node.Name} did not start again: {e.Message}"); }
+        }
     }
 
     private async Task KillLeaderAsync(CancellationToken stop)

@@ -14,6 +14,7 @@ namespace Fossil.Kv.Chaos;
 public sealed class NodeHost : IAsyncDisposable
 {
     private static readonly HashSet<NodeHost> Running = [];
+    private static readonly HashSet<int> PortsGiven = [];
     private readonly string[] _settings;
     private readonly SemaphoreSlim _starting = new(1, 1);
     private Process? _process;
@@ -32,7 +33,7 @@ public sealed class NodeHost : IAsyncDisposable
         Directory = directory;
         System.IO.Directory.CreateDirectory(directory);
         _settings = [.. settings, $"--Fossil:Segment:Directory={Path.Combine(directory, "segments")}", $"--Fossil:Node:Id={name}"];
-        BaseAddress = new Uri($"http://127.0.0.1:{LocalPorts.GetFree()}");
+        BaseAddress = FreeAddress();
     }
 
     public string Name { get; }
@@ -81,13 +82,30 @@ public sealed class NodeHost : IAsyncDisposable
                 }
                 catch (InvalidOperationException) when (attempt < 3)
                 {
-                    BaseAddress = new Uri($"http://127.0.0.1:{LocalPorts.GetFree()}");
+                    BaseAddress = FreeAddress();
                 }
             }
         }
         finally
         {
             _starting.Release();
+        }
+    }
+
+    /// <summary>
+    /// A free port no other node of this process was given: the kernel may hand out a just-released port
+    /// twice, and a node whose port another node holds would look ready while it is dead. A node keeps its
+    /// port across restarts, so it never takes the port of an etcd member that is down for the moment.
+    /// </summary>
+    private static Uri FreeAddress()
+    {
+        lock (PortsGiven)
+        {
+            while (true)
+            {
+                var port = LocalPorts.GetFree();
+                if (PortsGiven.Add(port)) return new Uri($"http://127.0.0.1:{port}");
+            }
         }
     }
 

@@ -108,6 +108,19 @@ public static class HistoryChecker
             if (!SameEvents(events, logged, out var difference))
                 report.Add("stream-vs-log", $"stream '{stream}' read on its own differs from its events in the global log: {difference}");
         }
+        // In the global log too, a stream's events must carry versions 0, 1, 2, ... in position order: a version
+        // twice means the stream forked, a version out of order that stream order is not commit order.
+        foreach (var (stream, events) in fromLog)
+        {
+            for (var i = 0; i < events.Count; i++)
+            {
+                if (events[i].Version != i)
+                {
+                    report.Add("version-gap", $"stream '{stream}' in the global log: its event {i} in position order has version {events[i].Version} ({Describe(events[i])}, after {(i > 0 ? Describe(events[i - 1]) : "nothing")})");
+                    break;
+                }
+            }
+        }
         foreach (var stream in fromLog.Keys.Where(s => !final.Streams.ContainsKey(s)))
             report.Add("stream-vs-log", $"stream '{stream}' has {fromLog[stream].Count} events in the global log but was not read on its own");
     }
