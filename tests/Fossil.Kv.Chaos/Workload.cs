@@ -16,12 +16,11 @@ internal sealed class Workload(NodeApi api, IReadOnlyList<NodeHost> nodes, IRead
     private readonly ConcurrentQueue<Observation> _observations = new();
     private readonly ConcurrentDictionary<string, long> _believedVersions = new(StringComparer.Ordinal);
     private long _nextOperation;
+    private int _acknowledged;
 
     public IReadOnlyList<AppendOperation> Operations => [.. _operations.OrderBy(o => o.Id)];
 
     public IReadOnlyList<Observation> Observations => [.. _observations];
-
-    private int _acknowledged;
 
     public int AcknowledgedSoFar => Volatile.Read(ref _acknowledged);
 
