@@ -158,7 +158,17 @@ public sealed partial class EventStore
         {
             foreach (var committer in committers)
             {
-                await committer.TxnSlot.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await committer.TxnSlot.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // A concurrent reroute retired this committer (its segment left the window) after this append
+                    // picked it: nothing was sent, so route again like any append that meets a rotation.
+                    unit.Completion.TrySetException(new RerouteException());
+                    return;
+                }
                 held++;
             }
             while (!unit.Completion.Task.IsCompleted)
@@ -192,7 +202,12 @@ public sealed partial class EventStore
         }
         finally
         {
-            for (var i = 0; i < held; i++) committers[i].TxnSlot.Release();
+            for (var i = 0; i < held; i++)
+            {
+                // A committer retired while this append held its slot has disposed the slot; the unit is answered already.
+                try { committers[i].TxnSlot.Release(); }
+                catch (ObjectDisposedException) { }
+            }
         }
     }
 

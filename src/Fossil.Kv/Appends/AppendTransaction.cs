@@ -235,6 +235,15 @@ internal sealed class AppendTransaction
         {
             var known = _context.Tips.Get(plan.Part.Stream);
             var head = plan.NewHead ?? plan.ChainedHead ?? known?.Head;
+            if (head is null)
+            {
+                // An exact append from a writer that never read the stream: its head is unknown here. A tip without
+                // one would send the next append, in a later window, down the same-segment path, which neither checks
+                // the earlier segment nor adds the new one to the head (the stream forks). Without a tip the next
+                // append checks the entry it follows, and reloads the tip when that is in an earlier segment.
+                _context.Tips.Forget(plan.Part.Stream);
+                continue;
+            }
             var headRevision = plan.HeadWrittenInTxn ? revision : known?.HeadModRevision ?? 0;
             _context.Tips.Put(plan.Part.Stream, new StreamTip(plan.Entry!.LastVersion, head, headRevision, plan.Entry, revision));
         }
