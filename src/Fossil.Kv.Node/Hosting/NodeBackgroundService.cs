@@ -63,8 +63,10 @@ internal sealed partial class NodeBackgroundService(
                     }
                     await store.MaterializeSealedSegmentsAsync(stoppingToken);
                 }
-                catch (Exception e) when (e is FossilException or Etcd.EtcdException or IOException)
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
+                    // Whatever one round hits (an unreachable etcd, a segment that cannot be materialized) is logged and
+                    // retried next round; ending this loop would stop the host and take the node's HTTP API down with it.
                     LogBackgroundFailed(logger, e);
                 }
             }
