@@ -76,7 +76,7 @@ internal static class AppendResolution
         if (tip.LastEntry is { } last && SplitIds(last).Intersect(ids).Any())
             candidate = (last, tip.LastEntryRevision, tip.Head.LastSegment);
         else if ((part.Expected.IsExact || part.Expected.IsNoStream) && !part.Expected.IsSatisfiedBy(tip.LastVersion))
-            candidate = await FindEntryStartingAtAsync(context, part.Stream, tip.Head, part.Expected.Value + 1, cancellationToken).ConfigureAwait(false);
+            candidate = await FindEntryStartingAtAsync(context, part.Stream, tip.Head, part.Expected.Value + 1, ids.Length, cancellationToken).ConfigureAwait(false);
         if (candidate is not { } found) return null;
 
         var stored = SplitIds(found.Entry);
@@ -93,7 +93,7 @@ internal static class AppendResolution
     }
 
     private static async Task<(StreamEntry, long, SegmentId)?> FindEntryStartingAtAsync(
-        StoreContext context, string stream, StreamHead head, long version, CancellationToken cancellationToken)
+        StoreContext context, string stream, StreamHead head, long version, int count, CancellationToken cancellationToken)
     {
         var segmentRef = head.Segments.LastOrDefault(s => s.FirstVersion <= version);
         if (segmentRef is null) return null;
@@ -101,7 +101,12 @@ internal static class AppendResolution
         var keys = context.Keys;
         var end = KeyLayout.PrefixEnd(keys.StreamEntriesPrefix(segment, stream));
         var response = await context.Etcd.RangeAsync(Ops.Range(keys.StreamEntry(segment, stream, version), end, limit: 1), cancellationToken).ConfigureAwait(false);
-        if (response.Kvs.Count == 0) return null;
+        if (response.Kvs.Count == 0)
+        {
+            // An archived segment's entries left etcd; its files still hold the events and their ids.
+            var files = await context.Local.GetOrFetchAsync(segment, expectedChecksum: null, cancellationToken).ConfigureAwait(false);
+            return files is not null && StreamTipLoader.EntryIn(files, stream, version, count) is var (archived, revision) ? (archived, revision, segment) : null;
+        }
         var entry = StreamEntry.Parser.ParseFrom(response.Kvs[0].Value);
         return entry.FirstVersion == version ? (entry, response.Kvs[0].ModRevision, segment) : null;
     }

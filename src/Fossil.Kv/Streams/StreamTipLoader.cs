@@ -61,29 +61,44 @@ internal static class StreamTipLoader
     private static (StreamEntry Entry, long Revision)? LastEntryIn(SegmentFileSet files, string stream)
     {
         if (!files.TryGetStream(stream, out _, out var lastVersion)) return null;
-        var ids = new List<Google.Protobuf.ByteString>();
         long revision = 0;
-        EventRecord? first = null;
-        long firstPosition = 0;
+        var count = 0;
         foreach (var document in files.ReadStream(stream, lastVersion, Direction.Backwards))
         {
             if (revision == 0) revision = document.CommitRevision;
             else if (document.CommitRevision != revision) break;
-            first = EventRecord.Parser.ParseFrom(document.Record.Span);
-            firstPosition = document.SegmentPosition;
-            ids.Add(first.Id);
+            count++;
         }
-        if (first is null) return null;
-        ids.Reverse();
-        var entry = new StreamEntry
+        return EntryIn(files, stream, lastVersion - count + 1, count);
+    }
+
+    /// <summary>
+    /// An entry for the <paramref name="count"/> events of the stream from <paramref name="firstVersion"/> in a sealed
+    /// segment's files, when they exist and were committed together; the batch key it names is gone from etcd with them.
+    /// </summary>
+    public static (StreamEntry Entry, long Revision)? EntryIn(SegmentFileSet files, string stream, long firstVersion, int count)
+    {
+        if (count <= 0 || firstVersion < 0) return null;
+        var ids = new byte[16 * count];
+        long revision = 0;
+        var found = 0;
+        var entry = new StreamEntry { FirstVersion = firstVersion, LastVersion = firstVersion + count - 1 };
+        foreach (var document in files.ReadStream(stream, firstVersion))
         {
-            FirstVersion = first.Version,
-            LastVersion = lastVersion,
-            FirstIndex = first.Index,
-            // The batch's own first index is not kept in files; the batch key is only looked up in etcd, where it is gone.
-            BatchPosition = firstPosition,
-            EventIds = Google.Protobuf.ByteString.CopyFrom([.. ids.SelectMany(id => id.ToByteArray())]),
-        };
+            if (found == count) break;
+            if (found == 0) revision = document.CommitRevision;
+            else if (document.CommitRevision != revision) return null;
+            var record = EventRecord.Parser.ParseFrom(document.Record.Span);
+            if (found == 0)
+            {
+                entry.FirstIndex = record.Index;
+                entry.BatchPosition = document.SegmentPosition;
+            }
+            record.Id.Span.CopyTo(ids.AsSpan(16 * found));
+            found++;
+        }
+        if (found != count) return null;
+        entry.EventIds = Google.Protobuf.ByteString.CopyFrom(ids);
         return (entry, revision);
     }
 

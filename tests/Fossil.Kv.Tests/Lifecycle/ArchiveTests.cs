@@ -33,19 +33,19 @@ public sealed class ArchiveTests(EtcdFixture etcd) : IDisposable
         new EventData(Guid.NewGuid(), "binary", new byte[] { 1, 2, (byte)i }, contentType: EventData.BinaryContentType),
     ];
 
-    /// <summary>Writes 8 appends of 2 events to each of 6 streams over both partitions; returns each stream's last append.</summary>
-    private static async Task<(string[] Streams, Dictionary<string, EventData[]> LastAppend, string[] Segments)> WriteAsync(EventStore store, string name)
+    /// <summary>Writes 8 appends of 2 events to each of 6 streams over both partitions; returns each stream's appends in order.</summary>
+    private static async Task<(string[] Streams, Dictionary<string, List<EventData[]>> Appends, string[] Segments)> WriteAsync(EventStore store, string name)
     {
         var streams = Enumerable.Range(0, 6).Select(i => $"{name}-{i}").ToArray();
-        var last = new Dictionary<string, EventData[]>();
+        var appends = streams.ToDictionary(s => s, _ => new List<EventData[]>());
         for (var i = 0; i < 48; i++)
         {
             var events = Append(i);
             await store.AppendToStreamAsync(streams[i % 6], StreamState.Any, events);
-            last[streams[i % 6]] = events;
+            appends[streams[i % 6]].Add(events);
         }
         var segments = (await store.ListSegmentsAsync()).Where(s => s.Status == SegmentStatus.Active).Select(s => s.SegmentId).ToArray();
-        return (streams, last, segments);
+        return (streams, appends, segments);
     }
 
     private static async Task<List<string>> CatchUpAsync(IAsyncEnumerable<RecordedEvent> subscription, int count)
@@ -64,7 +64,7 @@ public sealed class ArchiveTests(EtcdFixture etcd) : IDisposable
     public async Task reads_are_identical_before_sealing_after_sealing_and_after_archiving_with_the_keys_gone()
     {
         await using var store = await CreateStoreAsync("node-a");
-        var (streams, lastAppend, segments) = await WriteAsync(store, "arch");
+        var (streams, appends, segments) = await WriteAsync(store, "arch");
         var before = await ReadSnapshot.TakeAsync(store, streams, segments);
         var all = (await store.ReadAllAsync(Position.Start).ToListAsync()).Select(ReadSnapshot.Describe).ToList();
         var oneStream = (await store.ReadStreamAsync(streams[0]).ToListAsync()).Select(ReadSnapshot.Describe).ToList();
@@ -96,9 +96,12 @@ public sealed class ArchiveTests(EtcdFixture etcd) : IDisposable
         // Another node, with nothing local and no cached tips: versions and idempotency come from the archived files.
         await using var other = await CreateStoreAsync("node-b", store.Context.Options.RootPrefix);
         Assert.Equal(15, (await other.GetStreamAsync(streams[1])).Version);
-        var repeat = await other.AppendToStreamAsync(streams[1], StreamState.Any, lastAppend[streams[1]]);
+        var repeat = await other.AppendToStreamAsync(streams[1], StreamState.Any, appends[streams[1]][^1]);
         Assert.True(repeat.IsRepeat);
         Assert.Equal((14L, 15L), (repeat.FirstVersion, repeat.LastVersion));
+        var earlier = await other.AppendToStreamAsync(streams[4], StreamState.StreamRevision(5), appends[streams[4]][3]);
+        Assert.True(earlier.IsRepeat);
+        Assert.Equal((6L, 7L), (earlier.FirstVersion, earlier.LastVersion));
         var wrong = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => other.AppendToStreamAsync(streams[2], StreamState.StreamRevision(14), StoreFactory.Events(1)));
         Assert.Equal(15, wrong.ActualVersion);
         var next = await other.AppendToStreamAsync(streams[2], StreamState.StreamRevision(15), StoreFactory.Events(1));
