@@ -106,10 +106,15 @@ internal sealed partial class LocalSegments
         }, cancellationToken);
     }
 
-    /// <summary>Removes the segment's archived copy: renamed aside first, so it vanishes at once even if the delete is cut short.</summary>
-    public void DropFromArchive(SegmentId segment)
+    /// <summary>
+    /// Removes the segment's archived copy: renamed aside first, so it vanishes at once even if the delete is cut short.
+    /// A node without <c>segment.archive</c> (an admin CLI, say) uses the directory the record names.
+    /// </summary>
+    public void DropFromArchive(SegmentId segment, string? recordedDirectory = null)
     {
-        if (ArchiveDirectoryOf(segment) is not { } directory || !Directory.Exists(directory)) return;
+        var directory = ArchiveDirectoryOf(segment)
+            ?? (recordedDirectory is not null && Path.GetFileName(recordedDirectory.TrimEnd(Path.DirectorySeparatorChar)) == segment.ToString() ? recordedDirectory : null);
+        if (directory is null || !Directory.Exists(directory)) return;
         var aside = directory + SegmentFileWriter.ReplacedSuffix + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture);
         Directory.Move(directory, aside);
         Directory.Delete(aside, recursive: true);

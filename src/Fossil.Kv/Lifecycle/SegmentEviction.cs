@@ -36,7 +36,7 @@ internal sealed class SegmentEviction(StoreContext context, SegmentCatalog catal
                         // Done before any file goes: a retry that finds the files gone knows the versions were kept.
                         await DormantStreams.KeepVersionsAsync(context, segment, cancellationToken).ConfigureAwait(false);
                         local.Drop(segment);
-                        local.DropFromArchive(segment);
+                        local.DropFromArchive(segment, view.Record.ArchivedAt);
                         var drop = new TxnRequest();
                         drop.Compare.Add(Ops.ModRevisionIs(keys.Segment(segment), view.ModRevision));
                         drop.Success.Add(SegmentArchiving.DeleteRange(keys.SegmentData(segment)));
