@@ -75,10 +75,12 @@ public sealed class EtcdSpaceTests : IDisposable
         Assert.Contains("NOSPACE", full.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<StoreFullException>(() => store.AppendToStreamAsync("another", StreamState.Any, StoreFactory.Events(1)));
 
-        // Reads go on.
+        // Reads go on, also for a node that starts now.
         Assert.Equal(version, (await store.GetStreamAsync("hot")).Version);
         Assert.Equal(version + 1, (await store.ReadStreamAsync("hot").ToListAsync()).Count);
         Assert.Equal(10, (await store.ReadAllAsync(Position.Start, maxCount: 10).ToListAsync()).Count);
+        await using (var restarted = await StoreFactory.CreateAsync(etcd.ClientUrls, o => o.RootPrefix = store.Context.Options.RootPrefix))
+            Assert.Equal(version + 1, (await restarted.ReadStreamAsync("hot").ToListAsync()).Count);
 
         // Recovery in the order scripts/recover-nospace.sh runs it: evict, compact, defragment, disarm.
         Assert.False(await store.EvictSegmentAsync(old!), "under NOSPACE eviction can only delete the segment's events");
