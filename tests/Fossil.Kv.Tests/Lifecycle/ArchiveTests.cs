@@ -215,6 +215,23 @@ public sealed class ArchiveTests(EtcdFixture etcd) : IDisposable
     }
 
     [Fact]
+    public async Task a_node_with_a_stale_tip_cannot_reuse_versions_whose_keys_were_archived()
+    {
+        await using var store = await CreateStoreAsync("node-a");
+        await using var stale = await CreateStoreAsync("node-b", store.Context.Options.RootPrefix);
+        var first = await stale.AppendToStreamAsync("shared", StreamState.NoStream, StoreFactory.Events(2)); // node-b caches version 1
+        await store.AppendToStreamAsync("shared", StreamState.StreamRevision(1), StoreFactory.Events(2));    // version 3, unseen by node-b
+        await store.SealSegmentAsync(first.Segment);
+        Assert.True(await store.ArchiveSegmentAsync(first.Segment));
+
+        // node-b's tip says 1 and the entries that would contradict it are gone: the head's final version fences it.
+        var next = await stale.AppendToStreamAsync("shared", StreamState.Any, StoreFactory.Events(1));
+
+        Assert.Equal(4, next.FirstVersion);
+        Assert.Equal(Enumerable.Range(0, 5).Select(v => (long)v), (await store.ReadStreamAsync("shared").ToListAsync()).Select(e => e.Version));
+    }
+
+    [Fact]
     public async Task a_node_without_the_archive_says_so_instead_of_reading_nothing()
     {
         await using var store = await CreateStoreAsync("node-a");
