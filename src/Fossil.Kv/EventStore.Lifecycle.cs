@@ -42,7 +42,8 @@ public sealed partial class EventStore
             try
             {
                 if (!_local.IsMaterialized(segment.Record.Id) && await _local.MaterializeAsync(segment, settings, cancellationToken).ConfigureAwait(false)) built++;
-                if (_local.ArchiveRoot is not null) await Archiving.ArchiveAsync(segment.Record.Id, cancellationToken).ConfigureAwait(false);
+                if (_local.ArchiveRoot is not null && !_local.IsArchiveComplete(segment.Record.Id))
+                    await Archiving.ArchiveAsync(segment.Record.Id, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SegmentStateException or SegmentFiles.SegmentFilesCorruptException or Fossil.Kv.Etcd.EtcdNoSpaceException)
             {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Fossil.Kv.SegmentFiles;
@@ -15,6 +16,13 @@ internal sealed partial class LocalSegments
 {
     /// <summary>A publisher that crashed leaves its temporary directory in the archive; others may still be copying theirs.</summary>
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(1);
+
+    private readonly ConcurrentDictionary<SegmentId, bool> _archiveComplete = new();
+
+    /// <summary>Whether this node saw the segment archived with its keys out of etcd; a state that never reverts, so rounds skip it.</summary>
+    public bool IsArchiveComplete(SegmentId segment) => _archiveComplete.ContainsKey(segment);
+
+    public void MarkArchiveComplete(SegmentId segment) => _archiveComplete[segment] = true;
 
     /// <summary>The archive directory; null when this node has none.</summary>
     public string? ArchiveRoot => context.Options.Segment.Archive is { Length: > 0 } archive ? Path.GetFullPath(archive) : null;

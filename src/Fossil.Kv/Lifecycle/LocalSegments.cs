@@ -127,6 +127,7 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
     /// </summary>
     public void Drop(SegmentId segment)
     {
+        _archiveComplete.TryRemove(segment, out _);
         if (_open.TryRemove(segment, out var set))
             _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(_ => set.Dispose(), TaskScheduler.Default);
         var directory = DirectoryOf(segment);

@@ -42,7 +42,11 @@ internal sealed class SegmentArchiving(StoreContext context, SegmentCatalog cata
 
             var data = keys.SegmentData(segment);
             var remaining = await context.Etcd.RangeAsync(Ops.Range(data, KeyLayout.PrefixEnd(data), limit: 1, keysOnly: true), cancellationToken).ConfigureAwait(false);
-            if (remaining.Kvs.Count == 0) return true;
+            if (remaining.Kvs.Count == 0)
+            {
+                local.MarkArchiveComplete(segment);
+                return true;
+            }
             await DormantStreams.KeepVersionsAsync(context, segment, cancellationToken).ConfigureAwait(false);
             var delete = new TxnRequest();
             delete.Compare.Add(Ops.ModRevisionIs(keys.Segment(segment), view.ModRevision));
@@ -51,6 +55,7 @@ internal sealed class SegmentArchiving(StoreContext context, SegmentCatalog cata
             if ((await context.Etcd.TxnAsync(delete, cancellationToken).ConfigureAwait(false)).Succeeded)
             {
                 Log.SegmentArchived(context.Logger, segment, view.Record.ArchivedAt!);
+                local.MarkArchiveComplete(segment);
                 return true;
             }
         }
