@@ -232,6 +232,31 @@ public sealed class ArchiveTests(EtcdFixture etcd) : IDisposable
     }
 
     [Fact]
+    public async Task an_eviction_interrupted_after_removing_the_files_completes_on_retry()
+    {
+        await using var store = await CreateStoreAsync("node-a");
+        var written = await store.AppendToStreamAsync("interrupted", StreamState.NoStream, StoreFactory.Events(3));
+        await store.SealSegmentAsync(written.Segment);
+        Assert.True(await store.ArchiveSegmentAsync(written.Segment));
+        // What a node killed mid-eviction leaves: the record says expiring, the local and archived copies are gone.
+        var id = SegmentId.Parse(written.Segment);
+        var view = (await store.Catalog.ReadSegmentsAsync([id], CancellationToken.None))[0];
+        var expiring = new Etcdserverpb.TxnRequest();
+        expiring.Compare.Add(Ops.ModRevisionIs(store.Context.Keys.Segment(id), view.ModRevision));
+        expiring.Success.Add(Ops.Put(store.Context.Keys.Segment(id), (view.Record with { Status = SegmentStatus.Expiring }).ToJsonBytes()));
+        Assert.True((await store.Etcd.TxnAsync(expiring)).Succeeded);
+        store.Context.Local.Drop(id);
+        store.Context.Local.DropFromArchive(id);
+
+        await using var other = await CreateStoreAsync("node-b", store.Context.Options.RootPrefix);
+        Assert.True(await other.EvictSegmentAsync(written.Segment));
+
+        await Assert.ThrowsAsync<SegmentNotFoundException>(() => other.GetSegmentAsync(written.Segment));
+        Assert.Equal(2, (await other.GetStreamAsync("interrupted")).Version);
+        Assert.Equal(3, (await other.AppendToStreamAsync("interrupted", StreamState.StreamRevision(2), StoreFactory.Events(1))).FirstVersion);
+    }
+
+    [Fact]
     public async Task a_node_without_the_archive_says_so_instead_of_reading_nothing()
     {
         await using var store = await CreateStoreAsync("node-a");
