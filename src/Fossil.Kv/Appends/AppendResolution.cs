@@ -74,7 +74,9 @@ internal static class AppendResolution
         var ids = part.EventIds.ToArray();
         (StreamEntry Entry, long Revision, SegmentId Segment)? candidate = null;
         if (tip.LastEntry is { } last && SplitIds(last).Intersect(ids).Any())
-            candidate = (last, tip.LastEntryRevision, tip.Head.LastSegment);
+            candidate = tip.Head.Segments[^1].FinalVersion is null
+                ? (last, tip.LastEntryRevision, tip.Head.LastSegment)
+                : await FindAppendInFilesAsync(context, part.Stream, tip.Head.LastSegment, last, ids, cancellationToken).ConfigureAwait(false) ?? (last, tip.LastEntryRevision, tip.Head.LastSegment);
         else if ((part.Expected.IsExact || part.Expected.IsNoStream) && !part.Expected.IsSatisfiedBy(tip.LastVersion))
             candidate = await FindEntryStartingAtAsync(context, part.Stream, tip.Head, part.Expected.Value + 1, ids.Length, cancellationToken).ConfigureAwait(false);
         if (candidate is not { } found) return null;
@@ -90,6 +92,21 @@ internal static class AppendResolution
         await EnsureSameContentAsync(context, part, found.Entry, found.Segment, cancellationToken).ConfigureAwait(false);
         return new AppendResult(part.Stream, found.Entry.FirstVersion, found.Entry.LastVersion,
             new Position(found.Revision, found.Entry.FirstIndex + ids.Length - 1), found.Segment.ToString(), IsRepeat: true);
+    }
+
+    /// <summary>
+    /// The tip of a stream whose last segment left etcd comes from files, which keep events, not appends: appends
+    /// committed together read as one <paramref name="run"/> there. The sent ids, found in order inside it, are the
+    /// append being retried.
+    /// </summary>
+    private static async Task<(StreamEntry, long, SegmentId)?> FindAppendInFilesAsync(
+        StoreContext context, string stream, SegmentId segment, StreamEntry run, Guid[] ids, CancellationToken cancellationToken)
+    {
+        var stored = SplitIds(run);
+        var at = Array.IndexOf(stored, ids[0]);
+        if (at < 0 || at + ids.Length > stored.Length || !stored.AsSpan(at, ids.Length).SequenceEqual(ids)) return null;
+        var files = await context.Local.GetOrFetchAsync(segment, expectedChecksum: null, cancellationToken).ConfigureAwait(false);
+        return files is not null && StreamTipLoader.EntryIn(files, stream, run.FirstVersion + at, ids.Length) is var (entry, revision) ? (entry, revision, segment) : null;
     }
 
     private static async Task<(StreamEntry, long, SegmentId)?> FindEntryStartingAtAsync(

@@ -257,6 +257,36 @@ public sealed class ArchiveTests(EtcdFixture etcd) : IDisposable
     }
 
     [Fact]
+    public async Task retrying_either_of_two_appends_committed_together_is_a_repeat_after_archiving()
+    {
+        await using var store = await CreateStoreAsync("node-a");
+        // Concurrent appends to one stream share transactions (the committer chains them): write bursts until the
+        // stream's last append shares its commit with the one before it.
+        var sent = new List<(EventData[] Events, AppendResult Result)>();
+        for (var burst = 0; burst < 50; burst++)
+        {
+            var events = Enumerable.Range(0, 16).Select(_ => StoreFactory.Events(2)).ToArray();
+            var results = await Task.WhenAll(events.Select(e => store.AppendToStreamAsync("chained", StreamState.Any, e)));
+            sent.AddRange(events.Zip(results));
+            var ordered = sent.OrderBy(s => s.Result.LastVersion).ToList();
+            if (ordered[^1].Result.Position.Revision == ordered[^2].Result.Position.Revision) break;
+        }
+        var last = sent.MaxBy(s => s.Result.LastVersion);
+        Assert.Contains(sent, s => s != last && s.Result.Position.Revision == last.Result.Position.Revision);
+        await store.SealSegmentAsync(last.Result.Segment);
+        Assert.True(await store.ArchiveSegmentAsync(last.Result.Segment));
+
+        await using var other = await CreateStoreAsync("node-b", store.Context.Options.RootPrefix);
+        var together = sent.Where(s => s.Result.Position.Revision == last.Result.Position.Revision).MinBy(s => s.Result.LastVersion);
+        var repeat = await other.AppendToStreamAsync("chained", StreamState.Any, last.Events);
+        var earlier = await other.AppendToStreamAsync("chained", StreamState.Any, together.Events);
+
+        Assert.Equal(last.Result with { IsRepeat = true }, repeat);
+        Assert.Equal(together.Result with { IsRepeat = true }, earlier);
+        Assert.Equal(last.Result.LastVersion, (await other.GetStreamAsync("chained")).Version);
+    }
+
+    [Fact]
     public async Task a_node_without_the_archive_says_so_instead_of_reading_nothing()
     {
         await using var store = await CreateStoreAsync("node-a");
