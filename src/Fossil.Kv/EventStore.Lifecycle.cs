@@ -27,7 +27,8 @@ public sealed partial class EventStore
     /// <summary>
     /// Background work of every node: materializes the sealed segments it lacks, oldest first (fetching archived
     /// ones from <c>segment.archive</c>), archives them when this node has an archive, and keeps the <c>current</c>
-    /// pointer naming the active segments. A segment that fails is logged and left for the next round.
+    /// pointer naming the active segments. A segment that fails (a damaged or unreachable archive copy, keys that left
+    /// etcd under a build, NOSPACE) is logged and left for the next round, so it does not hold up the others.
     /// Returns how many segments were built or fetched.
     /// </summary>
     public async Task<int> MaterializeSealedSegmentsAsync(CancellationToken cancellationToken = default)
@@ -45,7 +46,7 @@ public sealed partial class EventStore
                 if (_local.ArchiveRoot is not null && !_local.IsArchiveComplete(segment.Record.Id))
                     await Archiving.ArchiveAsync(segment.Record.Id, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is SegmentStateException or SegmentFiles.SegmentFilesCorruptException or Fossil.Kv.Etcd.EtcdNoSpaceException)
+            catch (Exception e) when (e is SegmentStateException or IOException or UnauthorizedAccessException or Fossil.Kv.Etcd.EtcdNoSpaceException)
             {
                 Log.SegmentWorkFailed(_context.Logger, segment.Record.Id, e);
             }
