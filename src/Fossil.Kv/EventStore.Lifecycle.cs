@@ -26,8 +26,11 @@ public sealed partial class EventStore
     }
 
     /// <summary>
-    /// Background work of every node: materializes the sealed segments it lacks, oldest first, and keeps
-    /// the <c>current</c> pointer naming the active segments. Returns how many segments were built.
+    /// Background work of every node: materializes the sealed segments it lacks, oldest first (fetching archived
+    /// ones from <c>segment.archive</c>), archives them when this node has an archive, and keeps the <c>current</c>
+    /// pointer naming the active segments. A segment that fails (a damaged or unreachable archive copy, keys that left
+    /// etcd under a build, NOSPACE) is logged and left for the next round, so it does not hold up the others.
+    /// Returns how many segments were built or fetched.
     /// </summary>
     public async Task<int> MaterializeSealedSegmentsAsync(CancellationToken cancellationToken = default)
     {
@@ -38,28 +41,56 @@ public sealed partial class EventStore
         var built = 0;
         foreach (var segment in segments.Where(s => s.Record.Status == SegmentStatus.Sealed))
         {
-            if (_local.IsMaterialized(segment.Record.Id)) continue;
-            if (await _local.MaterializeAsync(segment, settings, cancellationToken).ConfigureAwait(false)) built++;
+            try
+            {
+                if (!_local.IsMaterialized(segment.Record.Id) && await _local.MaterializeAsync(segment, settings, cancellationToken).ConfigureAwait(false)) built++;
+                if (_local.ArchiveRoot is not null && !_local.IsArchiveComplete(segment.Record.Id))
+                    await Archiving.ArchiveAsync(segment.Record.Id, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SegmentStateException or IOException or UnauthorizedAccessException or Fossil.Kv.Etcd.EtcdNoSpaceException)
+            {
+                Log.SegmentWorkFailed(_context.Logger, segment.Record.Id, e);
+            }
         }
         return built;
     }
 
     /// <summary>
-    /// Evicts a sealed segment now: it becomes Expiring (it leaves reads and search), the versions of streams
-    /// whose last event it holds are kept in their heads, then its files, its etcd key range and its record go.
-    /// Evicting a segment that is gone changes nothing.
+    /// Archives a sealed segment now (<c>segment.archive</c> must be set): its files are published to the archive
+    /// and verified, the record notes the copy, and then its event keys are deleted from etcd; every read of it
+    /// then comes from files, fetched from the archive by nodes that lack them. Safe to repeat and to run on
+    /// several nodes at once; it completes what an interrupted run left. Returns true when the segment is archived.
     /// </summary>
     /// <exception cref="SegmentNotFoundException">The id is not a segment id.</exception>
     /// <exception cref="SegmentStateException">The segment is active.</exception>
-    public async Task EvictSegmentAsync(string segmentId, CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException">This node has no <c>segment.archive</c>.</exception>
+    public async Task<bool> ArchiveSegmentAsync(string segmentId, CancellationToken cancellationToken = default)
     {
         if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        await new Lifecycle.SegmentEviction(_context, _catalog, _local).EvictAsync(id, cancellationToken).ConfigureAwait(false);
+        return await Archiving.ArchiveAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Evicts every sealed segment whose window ended more than <c>segment.retention</c> ago. Returns how many.</summary>
-    /// <param name="claim">The node's background-work claim; the compaction that follows is fenced by it.</param>
+    private Lifecycle.SegmentArchiving Archiving => new(_context, _catalog, _local);
+
+    /// <summary>
+    /// Evicts a sealed segment now: it becomes Expiring (it leaves reads and search), the versions of streams
+    /// whose last event it holds are kept in their heads, then its files (and archived copy), its etcd key range
+    /// and its record go. Evicting a segment that is gone changes nothing. Under etcd's NOSPACE alarm only the
+    /// segment's events can be deleted (that frees their space for compaction); the method then returns false and
+    /// evicting again after recovery (compact, defragment, disarm) finishes the job.
+    /// </summary>
+    /// <exception cref="SegmentNotFoundException">The id is not a segment id.</exception>
+    /// <exception cref="SegmentStateException">The segment is active.</exception>
+    public async Task<bool> EvictSegmentAsync(string segmentId, CancellationToken cancellationToken = default)
+    {
+        if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await new Lifecycle.SegmentEviction(_context, _catalog, _local).EvictAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Evicts every sealed segment whose window ended more than <c>segment.retention</c> ago, then compacts. Returns how many.</summary>
+    /// <param name="claim">The node's background-work claim; the work is fenced by it.</param>
     /// <param name="cancellationToken">Stops the work between steps; every step is safe to repeat.</param>
     public async Task<int> ApplyRetentionAsync(BackgroundWorkClaim? claim = null, CancellationToken cancellationToken = default)
     {
@@ -81,7 +112,8 @@ public sealed partial class EventStore
     /// Compacts etcd's history, claimed by a compare-and-swap on <c>/meta/compaction</c> so one node does it per
     /// round. Like Kubernetes' apiservers, a round compacts up to the revision the previous round recorded, so
     /// reads and watches always keep at least <paramref name="interval"/> (5 minutes by default) of history;
-    /// <paramref name="force"/> compacts up to now (after an eviction, to reclaim the space of deleted ranges).
+    /// <paramref name="force"/> compacts up to now and waits until etcd has physically applied it (after an eviction, to
+    /// reclaim the space of deleted ranges; under NOSPACE it compacts without a claim, since no claim can be written).
     /// Returns the revision compacted to, or null when it was not due, another node did it, or
     /// <paramref name="claim"/> (when given) no longer holds the background work.
     /// </summary>
@@ -97,12 +129,23 @@ public sealed partial class EventStore
         round.Compare.Add(current.Kvs.Count > 0 ? Keyspace.Ops.ModRevisionIs(key, current.Kvs[0].ModRevision) : Keyspace.Ops.Missing(key));
         if (claim is not null) round.Compare.Add(claim.Fence);
         round.Success.Add(Keyspace.Ops.Put(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new CompactionRecord(now, _context.UtcNow), FossilJson.Compact)));
-        if (!(await _context.Etcd.TxnAsync(round, cancellationToken).ConfigureAwait(false)).Succeeded) return null;
+        try
+        {
+            if (!(await _context.Etcd.TxnAsync(round, cancellationToken).ConfigureAwait(false)).Succeeded) return null;
+        }
+        catch (Fossil.Kv.Etcd.EtcdNoSpaceException) when (force)
+        {
+            // Over quota nothing can be claimed, and compaction is what frees space: do it unclaimed (compacting
+            // twice to one revision is harmless; the loser hears "compacted").
+            Log.CompactingUnderNoSpace(_context.Logger, now);
+        }
         var target = force ? now : last?.Revision;
         if (target is not { } revision) return null; // the first round only records where the next one compacts to
         try
         {
-            await _context.Etcd.CompactAsync(new Etcdserverpb.CompactionRequest { Revision = revision }, cancellationToken).ConfigureAwait(false);
+            // A forced round (after an eviction, or to get out of NOSPACE) waits until the history is really gone,
+            // so that a defragmentation right after it gives the space back.
+            await _context.Etcd.CompactAsync(new Etcdserverpb.CompactionRequest { Revision = revision, Physical = force }, cancellationToken).ConfigureAwait(false);
         }
         catch (Etcd.EtcdCompactedException)
         {

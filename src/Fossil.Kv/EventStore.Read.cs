@@ -78,7 +78,7 @@ public sealed partial class EventStore
         foreach (var segmentRef in segments)
         {
             var segment = SegmentId.Parse(segmentRef.Segment);
-            if (_local.TryGet(segment) is { } files)
+            if (await _local.GetOrFetchAsync(segment, expectedChecksum: null, cancellationToken).ConfigureAwait(false) is { } files)
             {
                 foreach (var document in files.ReadStream(streamName, fromVersion < 0 ? long.MaxValue : fromVersion, direction))
                 {

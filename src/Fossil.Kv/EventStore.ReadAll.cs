@@ -41,7 +41,7 @@ public sealed partial class EventStore
         var (segments, snapshot) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
         var segment = segments.FirstOrDefault(s => s.Record.Id == id) ?? throw new SegmentNotFoundException(segmentId);
         // Segment positions embed the base revision of their batch, so the batch holding a position starts at or before it.
-        var reader = OpenLog(segment, new Position(Math.Max(0, fromSegmentPosition) / Position.IndexLimit, 0), snapshot);
+        var reader = await OpenLogAsync(segment, new Position(Math.Max(0, fromSegmentPosition) / Position.IndexLimit, 0), snapshot, cancellationToken).ConfigureAwait(false);
         var left = maxCount;
         while (left > 0 && await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } next)
         {
@@ -53,11 +53,20 @@ public sealed partial class EventStore
         }
     }
 
-    /// <summary>A sealed segment reads from its local files when this node has them, any other from etcd.</summary>
-    private ISegmentLog OpenLog(SegmentView segment, Position from, long snapshot) =>
-        segment.Record.Status == SegmentStatus.Sealed && _local.TryGet(segment.Record.Id) is { } files
-            ? new FileSegmentLog(segment.Record.Id, files, from)
-            : new SegmentLogReader(_context, segment, from, snapshot);
+    /// <summary>
+    /// A sealed segment reads from its local files when this node has them or can fetch them from the archive,
+    /// any other from etcd. An archived segment's keys may be gone from etcd, so it is never read from there.
+    /// </summary>
+    private async ValueTask<ISegmentLog> OpenLogAsync(SegmentView segment, Position from, long snapshot, CancellationToken cancellationToken)
+    {
+        var id = segment.Record.Id;
+        if (segment.Record.Status != SegmentStatus.Sealed) return new SegmentLogReader(_context, segment, from, snapshot);
+        if (await _local.GetOrFetchAsync(id, segment.Record.ArchiveChecksum, cancellationToken).ConfigureAwait(false) is { } files)
+            return new FileSegmentLog(id, files, from);
+        if (segment.Record.IsArchived)
+            throw new SegmentStateException(id, $"Segment {id} was archived out of etcd and this node cannot read the archive: set segment.archive (Fossil:Segment:Archive) to the archive directory.");
+        return new SegmentLogReader(_context, segment, from, snapshot);
+    }
 
     /// <summary>
     /// Up to <paramref name="maxCount"/> events from <paramref name="from"/> at one revision (the current one
@@ -93,7 +102,8 @@ public sealed partial class EventStore
             .OrderBy(g => g.Key);
         foreach (var window in windows)
         {
-            var readers = window.Select(s => OpenLog(s, from, snapshot)).ToList();
+            var readers = new List<ISegmentLog>();
+            foreach (var segment in window) readers.Add(await OpenLogAsync(segment, from, snapshot, cancellationToken).ConfigureAwait(false));
             while (events.Count < maxCount)
             {
                 ISegmentLog? next = null;

@@ -34,7 +34,7 @@ public sealed partial class EventStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _context = new StoreContext(etcd, options, logger ?? NullLogger.Instance);
         _catalog = new SegmentCatalog(_context);
-        _local = new Lifecycle.LocalSegments(_context);
+        _local = _context.Local;
         _search = new Search.ActiveSegmentIndexes(_context, _catalog, _local, (after, token) => SubscribeToAllAsync(after, cancellationToken: token));
         _ownsClient = ownsClient;
     }

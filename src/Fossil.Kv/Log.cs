@@ -11,6 +11,18 @@ internal static partial class Log
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Segment {Segment} passed segment.max_size ({SizeBytes} bytes); rotating its partition")]
     public static partial void SegmentFull(ILogger logger, Segments.SegmentId segment, long sizeBytes);
 
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Segment {Segment} is archived at {Directory}; its event keys left etcd")]
+    public static partial void SegmentArchived(ILogger logger, Segments.SegmentId segment, string directory);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "etcd is over its quota (NOSPACE): deleted the events of segment {Segment}; its eviction finishes once compaction, defragmentation and disarming let etcd take writes again")]
+    public static partial void EvictionDeferred(ILogger logger, Segments.SegmentId segment);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "etcd is over its quota (NOSPACE): compacting to revision {Revision} without claiming the round")]
+    public static partial void CompactingUnderNoSpace(ILogger logger, long revision);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Segment {Segment} could not be materialized or archived this round")]
+    public static partial void SegmentWorkFailed(ILogger logger, Segments.SegmentId segment, Exception exception);
+
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Append transaction into {Segment} has an unknown outcome; resolving it with a fence")]
     public static partial void UnknownOutcome(ILogger logger, IReadOnlyCollection<Segments.SegmentId> segment, Exception exception);
 

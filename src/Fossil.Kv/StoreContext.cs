@@ -6,18 +6,30 @@ using Microsoft.Extensions.Logging;
 
 namespace Fossil.Kv;
 
-/// <summary>What the store's parts share: etcd, the key layout, the catalog, the stream tips and the clock.</summary>
-internal sealed class StoreContext(IEtcdClient etcd, FossilOptions options, ILogger logger)
+/// <summary>What the store's parts share: etcd, the key layout, the local segment files, the stream tips and the clock.</summary>
+internal sealed class StoreContext
 {
-    public IEtcdClient Etcd { get; } = etcd;
+    public StoreContext(IEtcdClient etcd, FossilOptions options, ILogger logger)
+    {
+        Etcd = etcd;
+        Options = options;
+        Keys = new(options.RootPrefix);
+        Logger = logger;
+        Local = new(this);
+    }
 
-    public FossilOptions Options { get; } = options;
+    public IEtcdClient Etcd { get; }
 
-    public KeyLayout Keys { get; } = new(options.RootPrefix);
+    public FossilOptions Options { get; }
+
+    public KeyLayout Keys { get; }
+
+    /// <summary>This node's sealed segment files (and the archive): stream tips whose last segment left etcd are read from them.</summary>
+    public Lifecycle.LocalSegments Local { get; }
 
     public StreamTipCache Tips { get; } = new();
 
-    public ILogger Logger { get; } = logger;
+    public ILogger Logger { get; }
 
     public TimeProvider Clock => Options.TimeProvider;
 

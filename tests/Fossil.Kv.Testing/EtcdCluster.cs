@@ -17,13 +17,16 @@ public sealed class EtcdCluster : IAsyncDisposable
     public IReadOnlyList<Uri> ClientUrls => [.. Members.Select(m => m.ClientUrl)];
 
     /// <summary>Starts <paramref name="size"/> members and waits until every one is healthy.</summary>
-    public static async Task<EtcdCluster> StartAsync(int size = 1, TimeSpan? timeout = null)
+    /// <param name="size">Number of members.</param>
+    /// <param name="timeout">How long each member may take to become healthy.</param>
+    /// <param name="extraArguments">More etcd flags for every member, e.g. <c>--quota-backend-bytes=16777216</c>.</param>
+    public static async Task<EtcdCluster> StartAsync(int size = 1, TimeSpan? timeout = null, IReadOnlyList<string>? extraArguments = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         for (var attempt = 1; ; attempt++)
         {
             var root = Directory.CreateTempSubdirectory("fossil-etcd-").FullName;
-            var cluster = Create(root, size);
+            var cluster = Create(root, size, extraArguments ?? []);
             try
             {
                 foreach (var member in cluster.Members) member.Start();
@@ -44,13 +47,13 @@ public sealed class EtcdCluster : IAsyncDisposable
         }
     }
 
-    private static EtcdCluster Create(string root, int size)
+    private static EtcdCluster Create(string root, int size, IReadOnlyList<string> extraArguments)
     {
         var token = "fossil-" + Guid.NewGuid().ToString("N")[..8];
         var ports = Enumerable.Range(0, size).Select(_ => (Client: LocalPorts.GetFree(), Peer: LocalPorts.GetFree())).ToArray();
         var initialCluster = string.Join(',', ports.Select((p, i) => $"m{i}=http://127.0.0.1:{p.Peer}"));
         var members = ports
-            .Select((p, i) => new EtcdMember($"m{i}", p.Client, p.Peer, Path.Combine(root, $"m{i}"), initialCluster, token))
+            .Select((p, i) => new EtcdMember($"m{i}", p.Client, p.Peer, Path.Combine(root, $"m{i}"), initialCluster, token, extraArguments))
             .ToArray();
         return new EtcdCluster(root, members);
     }

@@ -14,10 +14,12 @@ public sealed class EtcdMember : IAsyncDisposable
     private readonly string _initialCluster;
     private readonly string _clusterToken;
     private Process? _process;
+    private readonly IReadOnlyList<string> _extraArguments;
     private bool _paused;
 
-    internal EtcdMember(string name, int clientPort, int peerPort, string dataDirectory, string initialCluster, string clusterToken)
+    internal EtcdMember(string name, int clientPort, int peerPort, string dataDirectory, string initialCluster, string clusterToken, IReadOnlyList<string>? extraArguments = null)
     {
+        _extraArguments = extraArguments ?? [];
         Name = name;
         ClientPort = clientPort;
         PeerPort = peerPort;
@@ -58,7 +60,8 @@ public sealed class EtcdMember : IAsyncDisposable
             $"--initial-cluster {_initialCluster}",
             $"--initial-cluster-token {_clusterToken}",
             "--initial-cluster-state new",
-            "--logger zap --log-outputs stderr --log-level warn");
+            "--logger zap --log-outputs stderr --log-level warn",
+            string.Join(' ', _extraArguments.Select(a => $"'{a}'")));
         // exec keeps the pid, so signals reach etcd itself rather than a shell.
         var start = new ProcessStartInfo("/bin/sh")
         {

@@ -50,9 +50,11 @@ internal static class SegmentCommands
             var store = await context.OpenStoreAsync();
             await store.GetSegmentAsync(id, context.CancellationToken);
             await context.ConfirmAsync($"drop segment {id} and every event in it", context.ParseResult.GetValue(yes));
-            await store.EvictSegmentAsync(id, context.CancellationToken);
-            if (context.Json) context.WriteJson(writer => { writer.WriteStartObject(); writer.WriteString("segment_id", id); writer.WriteString("status", "dropped"); writer.WriteEndObject(); });
-            else context.Console.WriteLine($"{id} dropped");
+            // Under etcd's NOSPACE alarm only the segment's events can be deleted; evicting again after recovery finishes.
+            var dropped = await store.EvictSegmentAsync(id, context.CancellationToken);
+            var status = dropped ? "dropped" : "events_deleted";
+            if (context.Json) context.WriteJson(writer => { writer.WriteStartObject(); writer.WriteString("segment_id", id); writer.WriteString("status", status); writer.WriteEndObject(); });
+            else context.Console.WriteLine(dropped ? $"{id} dropped" : $"{id}: etcd is over its quota, so only its events were deleted; evict it again after compact, defrag and disarm");
         });
         return command;
     }

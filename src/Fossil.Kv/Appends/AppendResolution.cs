@@ -74,9 +74,11 @@ internal static class AppendResolution
         var ids = part.EventIds.ToArray();
         (StreamEntry Entry, long Revision, SegmentId Segment)? candidate = null;
         if (tip.LastEntry is { } last && SplitIds(last).Intersect(ids).Any())
-            candidate = (last, tip.LastEntryRevision, tip.Head.LastSegment);
+            candidate = tip.Head.Segments[^1].FinalVersion is null
+                ? (last, tip.LastEntryRevision, tip.Head.LastSegment)
+                : await FindAppendInFilesAsync(context, part.Stream, tip.Head.LastSegment, last, ids, cancellationToken).ConfigureAwait(false) ?? (last, tip.LastEntryRevision, tip.Head.LastSegment);
         else if ((part.Expected.IsExact || part.Expected.IsNoStream) && !part.Expected.IsSatisfiedBy(tip.LastVersion))
-            candidate = await FindEntryStartingAtAsync(context, part.Stream, tip.Head, part.Expected.Value + 1, cancellationToken).ConfigureAwait(false);
+            candidate = await FindEntryStartingAtAsync(context, part.Stream, tip.Head, part.Expected.Value + 1, ids.Length, cancellationToken).ConfigureAwait(false);
         if (candidate is not { } found) return null;
 
         var stored = SplitIds(found.Entry);
@@ -92,8 +94,23 @@ internal static class AppendResolution
             new Position(found.Revision, found.Entry.FirstIndex + ids.Length - 1), found.Segment.ToString(), IsRepeat: true);
     }
 
+    /// <summary>
+    /// The tip of a stream whose last segment left etcd comes from files, which keep events, not appends: appends
+    /// committed together read as one <paramref name="run"/> there. The sent ids, found in order inside it, are the
+    /// append being retried.
+    /// </summary>
+    private static async Task<(StreamEntry, long, SegmentId)?> FindAppendInFilesAsync(
+        StoreContext context, string stream, SegmentId segment, StreamEntry run, Guid[] ids, CancellationToken cancellationToken)
+    {
+        var stored = SplitIds(run);
+        var at = Array.IndexOf(stored, ids[0]);
+        if (at < 0 || at + ids.Length > stored.Length || !stored.AsSpan(at, ids.Length).SequenceEqual(ids)) return null;
+        var files = await context.Local.GetOrFetchAsync(segment, expectedChecksum: null, cancellationToken).ConfigureAwait(false);
+        return files is not null && StreamTipLoader.EntryIn(files, stream, run.FirstVersion + at, ids.Length) is var (entry, revision) ? (entry, revision, segment) : null;
+    }
+
     private static async Task<(StreamEntry, long, SegmentId)?> FindEntryStartingAtAsync(
-        StoreContext context, string stream, StreamHead head, long version, CancellationToken cancellationToken)
+        StoreContext context, string stream, StreamHead head, long version, int count, CancellationToken cancellationToken)
     {
         var segmentRef = head.Segments.LastOrDefault(s => s.FirstVersion <= version);
         if (segmentRef is null) return null;
@@ -101,7 +118,12 @@ internal static class AppendResolution
         var keys = context.Keys;
         var end = KeyLayout.PrefixEnd(keys.StreamEntriesPrefix(segment, stream));
         var response = await context.Etcd.RangeAsync(Ops.Range(keys.StreamEntry(segment, stream, version), end, limit: 1), cancellationToken).ConfigureAwait(false);
-        if (response.Kvs.Count == 0) return null;
+        if (response.Kvs.Count == 0)
+        {
+            // An archived segment's entries left etcd; its files still hold the events and their ids.
+            var files = await context.Local.GetOrFetchAsync(segment, expectedChecksum: null, cancellationToken).ConfigureAwait(false);
+            return files is not null && StreamTipLoader.EntryIn(files, stream, version, count) is var (archived, revision) ? (archived, revision, segment) : null;
+        }
         var entry = StreamEntry.Parser.ParseFrom(response.Kvs[0].Value);
         return entry.FirstVersion == version ? (entry, response.Kvs[0].ModRevision, segment) : null;
     }

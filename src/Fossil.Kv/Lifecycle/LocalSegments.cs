@@ -10,8 +10,9 @@ namespace Fossil.Kv.Lifecycle;
 /// This node's materialized sealed segments under <c>segment.directory</c>: one directory per segment,
 /// built in a temporary directory from etcd, verified, and renamed into place (ADR 0006). A copy that
 /// fails verification is deleted and built again; sets stay open (memory-mapped) while the store runs.
+/// With <c>segment.archive</c>, archived segments are fetched from there instead (LocalSegments.Archive.cs).
 /// </summary>
-internal sealed class LocalSegments(StoreContext context) : IDisposable
+internal sealed partial class LocalSegments(StoreContext context) : IDisposable
 {
     private const string TemporaryPrefix = ".tmp-";
     private readonly ConcurrentDictionary<SegmentId, SegmentFileSet> _open = new();
@@ -40,11 +41,23 @@ internal sealed class LocalSegments(StoreContext context) : IDisposable
 
     public bool IsMaterialized(SegmentId segment) => TryGet(segment) is not null;
 
-    /// <summary>Builds the segment's files from etcd unless a verified copy is already in place.</summary>
+    /// <summary>
+    /// Builds the segment's files from etcd unless a verified copy is already in place; an archived segment
+    /// (whose keys may have left etcd) is fetched from the archive instead.
+    /// </summary>
+    /// <exception cref="SegmentStateException">The segment is not sealed, or is archived and this node has no archive, or its keys left etcd while it was built.</exception>
+    /// <exception cref="SegmentFilesCorruptException">The archived copy is damaged.</exception>
     public async Task<bool> MaterializeAsync(SegmentView segment, Configuration.StoreSettings settings, CancellationToken cancellationToken)
     {
         var id = segment.Record.Id;
         if (segment.Record.Status != SegmentStatus.Sealed) throw new SegmentStateException(id, $"Segment {id} is {SegmentRecord.StatusName(segment.Record.Status)}; only sealed segments are materialized.");
+        if (segment.Record.IsArchived)
+        {
+            if (TryGet(id) is not null) return false;
+            return await FetchAsync(id, segment.Record.ArchiveChecksum, cancellationToken).ConfigureAwait(false) is not null
+                ? true
+                : throw new SegmentStateException(id, $"Segment {id} was archived out of etcd and this node has no copy of it: set segment.archive (Fossil:Segment:Archive) to the archive directory.");
+        }
         await _building.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -66,11 +79,17 @@ internal sealed class LocalSegments(StoreContext context) : IDisposable
                 }))
                 {
                     var reader = new SegmentLogReader(context, segment, Position.Start, snapshot: 0);
+                    long count = 0;
                     while (await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } next)
                     {
                         reader.Advance();
                         writer.Append(next.Record, next.BatchPosition - next.BatchPosition % Position.IndexLimit + next.Record.Index, next.Revision);
+                        count++;
                     }
+                    // Every append counts its events into the record, so a shortfall means keys were deleted (archived
+                    // or evicted) under the reader: such a copy must never be published, least of all to the archive.
+                    if (count != segment.Record.DocumentCount)
+                        throw new SegmentStateException(id, $"Segment {id} holds {segment.Record.DocumentCount} events but {count} were read from etcd; its keys left etcd while it was built (archived or evicted).");
                     writer.Complete();
                 }
                 await SegmentFileWriter.PublishAsync(temporary, DirectoryOf(id), cancellationToken).ConfigureAwait(false);
@@ -108,6 +127,7 @@ internal sealed class LocalSegments(StoreContext context) : IDisposable
     /// </summary>
     public void Drop(SegmentId segment)
     {
+        _archiveComplete.TryRemove(segment, out _);
         if (_open.TryRemove(segment, out var set))
             _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(_ => set.Dispose(), TaskScheduler.Default);
         var directory = DirectoryOf(segment);

@@ -1,20 +1,21 @@
 using Etcdserverpb;
+using Fossil.Kv.Etcd;
 using Fossil.Kv.Keyspace;
 using Fossil.Kv.Segments;
-using Fossil.Kv.Streams;
 
 namespace Fossil.Kv.Lifecycle;
 
 /// <summary>
 /// Sealed → Expiring → Dropped. Each step is a compare-and-swap on the segment record, idempotent, and
 /// safe to repeat after a crash. Dropping is a constant number of operations whatever the segment's size:
-/// one directory removed, one key range deleted, one record deleted, in one Txn for the keys.
+/// one directory removed (and its archived copy), one key range deleted, one record deleted, in one Txn for the keys.
+/// Under etcd's NOSPACE alarm, when no put can land, eviction still frees the space of the segment's events
+/// with deletes alone and finishes the rest once etcd takes writes again.
 /// </summary>
 internal sealed class SegmentEviction(StoreContext context, SegmentCatalog catalog, LocalSegments local)
 {
-    private const int PageSize = 1000;
-
-    public async Task EvictAsync(SegmentId segment, CancellationToken cancellationToken)
+    /// <summary>True when the segment is gone; false when etcd is over its quota and only its events could be deleted yet.</summary>
+    public async Task<bool> EvictAsync(SegmentId segment, CancellationToken cancellationToken)
     {
         var keys = context.Keys;
         while (true)
@@ -22,28 +23,40 @@ internal sealed class SegmentEviction(StoreContext context, SegmentCatalog catal
             var found = await catalog.ReadSegmentsAsync([segment], cancellationToken).ConfigureAwait(false);
             if (found.Count == 0) break; // already dropped
             var view = found[0];
-            switch (view.Record.Status)
+            try
             {
-                case SegmentStatus.Active:
-                    throw new SegmentStateException(segment, $"Segment {segment} is active; seal it before evicting it.");
-                case SegmentStatus.Sealed:
-                    await TransitionAsync(view, view.Record with { Status = SegmentStatus.Expiring }, cancellationToken).ConfigureAwait(false);
-                    continue;
-                case SegmentStatus.Expiring:
-                    await KeepDormantStreamVersionsAsync(segment, cancellationToken).ConfigureAwait(false);
-                    local.Drop(segment);
-                    var drop = new TxnRequest();
-                    drop.Compare.Add(Ops.ModRevisionIs(keys.Segment(segment), view.ModRevision));
-                    var data = keys.SegmentData(segment);
-                    drop.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = Ops.Bytes(data), RangeEnd = Ops.Bytes(KeyLayout.PrefixEnd(data)) } });
-                    drop.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = Ops.Bytes(keys.Segment(segment)) } });
-                    await context.Etcd.TxnAsync(drop, cancellationToken).ConfigureAwait(false);
-                    continue;
-                default:
-                    return;
+                switch (view.Record.Status)
+                {
+                    case SegmentStatus.Active:
+                        throw new SegmentStateException(segment, $"Segment {segment} is active; seal it before evicting it.");
+                    case SegmentStatus.Sealed:
+                        await TransitionAsync(view, view.Record with { Status = SegmentStatus.Expiring }, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    case SegmentStatus.Expiring:
+                        // Done before any file goes: a retry that finds the files gone knows the versions were kept.
+                        await DormantStreams.KeepVersionsAsync(context, segment, cancellationToken).ConfigureAwait(false);
+                        local.Drop(segment);
+                        local.DropFromArchive(segment, view.Record.ArchivedAt);
+                        var drop = new TxnRequest();
+                        drop.Compare.Add(Ops.ModRevisionIs(keys.Segment(segment), view.ModRevision));
+                        drop.Success.Add(SegmentArchiving.DeleteRange(keys.SegmentData(segment)));
+                        drop.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = Ops.Bytes(keys.Segment(segment)) } });
+                        await context.Etcd.TxnAsync(drop, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    default:
+                        return true;
+                }
+            }
+            catch (EtcdNoSpaceException)
+            {
+                await DeleteEventsUnderNoSpaceAsync(view, cancellationToken).ConfigureAwait(false);
+                Log.EvictionDeferred(context.Logger, segment);
+                return false;
             }
         }
         local.Drop(segment);
+        local.DropFromArchive(segment);
+        return true;
     }
 
     private async Task TransitionAsync(SegmentView view, SegmentRecord next, CancellationToken cancellationToken)
@@ -56,38 +69,29 @@ internal sealed class SegmentEviction(StoreContext context, SegmentCatalog catal
     }
 
     /// <summary>
-    /// Streams whose last event is in the expiring segment would lose their version with it: record it in
-    /// their heads first. Only streams idle since this segment are touched; one that moved on is skipped.
+    /// Frees the bulk of the segment's space (its batches: every event's payload) with deletes only, which etcd
+    /// takes under NOSPACE. The stream entries stay, so stream versions and the last appends' event ids are still
+    /// known when the eviction finishes after recovery; the record, being unwritable, stays as it is. A sealed
+    /// segment's batches never change, and a node materializing it meanwhile sees the count fall short and stops.
     /// </summary>
-    private async Task KeepDormantStreamVersionsAsync(SegmentId segment, CancellationToken cancellationToken)
+    private async Task DeleteEventsUnderNoSpaceAsync(SegmentView view, CancellationToken cancellationToken)
     {
         var keys = context.Keys;
-        var prefix = keys.EntriesPrefix(segment);
-        var end = KeyLayout.PrefixEnd(prefix);
-        var last = new Dictionary<string, long>(StringComparer.Ordinal);
-        var from = prefix;
-        while (true)
+        var segment = view.Record.Id;
+        var fenced = new TxnRequest();
+        fenced.Compare.Add(Ops.ModRevisionIs(keys.Segment(segment), view.ModRevision));
+        fenced.Success.Add(SegmentArchiving.DeleteRange(keys.BatchPrefix(segment)));
+        try
         {
-            var page = await context.Etcd.RangeAsync(Ops.Range(from, end, PageSize, keysOnly: true), cancellationToken).ConfigureAwait(false);
-            foreach (var kv in page.Kvs)
-                if (keys.TryParseStreamEntry(kv.Key.Span, out _, out var stream, out var version)) last[stream] = version;
-            if (!page.More || page.Kvs.Count == 0) break;
-            from = [.. page.Kvs[^1].Key.Span, 0];
+            await context.Etcd.TxnAsync(fenced, cancellationToken).ConfigureAwait(false);
+            return; // a lost compare means another node moved the segment on: the next round follows it
         }
-        foreach (var (stream, version) in last)
+        catch (EtcdNoSpaceException)
         {
-            var headKey = keys.StreamHead(stream);
-            var response = await context.Etcd.GetAsync(Ops.Bytes(headKey), cancellationToken).ConfigureAwait(false);
-            if (response.Kvs.Count == 0) continue;
-            var head = StreamHead.FromJsonBytes(response.Kvs[0].Value.Span);
-            if (head.LastSegment != segment || head.Segments[^1].FinalVersion is not null) continue;
-            var kept = new StreamHead([.. head.Segments.SkipLast(1), head.Segments[^1] with { FinalVersion = version }]);
-            var txn = new TxnRequest();
-            txn.Compare.Add(Ops.ModRevisionIs(headKey, response.Kvs[0].ModRevision));
-            txn.Success.Add(Ops.Put(headKey, kept.ToJsonBytes()));
-            // A lost compare means the stream moved on meanwhile: its version then lives in a newer segment.
-            await context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
-            context.Tips.Forget(stream);
+            // Once its file is over the quota, etcd refuses even delete-only Txns at its front door; a plain
+            // DeleteRange has no quota check at all.
         }
+        var batches = keys.BatchPrefix(segment);
+        await context.Etcd.DeleteRangeAsync(new DeleteRangeRequest { Key = Ops.Bytes(batches), RangeEnd = Ops.Bytes(KeyLayout.PrefixEnd(batches)) }, cancellationToken).ConfigureAwait(false);
     }
 }

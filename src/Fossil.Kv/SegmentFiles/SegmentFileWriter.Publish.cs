@@ -17,6 +17,43 @@ public sealed partial class SegmentFileWriter
     /// <exception cref="SegmentFilesCorruptException">The temporary directory has no meta.json (it was not completed).</exception>
     public static void Publish(string temporaryDirectory, string finalDirectory)
     {
+        var (source, target, parent) = Prepare(temporaryDirectory, finalDirectory);
+        string? replaced = null;
+        if (Directory.Exists(target))
+        {
+            replaced = target + ReplacedSuffix + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture);
+            Directory.Move(target, replaced);
+        }
+        Directory.Move(source, target);
+        Settle(source, parent);
+        if (replaced is not null)
+            Directory.Delete(replaced, recursive: true);
+    }
+
+    /// <summary>
+    /// <see cref="Publish"/> for a place several writers publish to (the archive): the same durable rename, but an
+    /// existing directory is left alone and false returned, so a copy a reader may be using is never swapped out.
+    /// </summary>
+    /// <exception cref="SegmentFilesCorruptException">The temporary directory has no meta.json (it was not completed).</exception>
+    public static bool TryPublishNew(string temporaryDirectory, string finalDirectory)
+    {
+        var (source, target, parent) = Prepare(temporaryDirectory, finalDirectory);
+        if (Directory.Exists(target)) return false;
+        try
+        {
+            Directory.Move(source, target);
+        }
+        catch (IOException) when (Directory.Exists(target))
+        {
+            return false; // another writer's rename landed first
+        }
+        Settle(source, parent);
+        return true;
+    }
+
+    /// <summary>Checks the directories and fsyncs every file and the temporary directory; returns full paths and the final parent.</summary>
+    private static (string Source, string Target, string Parent) Prepare(string temporaryDirectory, string finalDirectory)
+    {
         ArgumentException.ThrowIfNullOrEmpty(temporaryDirectory);
         ArgumentException.ThrowIfNullOrEmpty(finalDirectory);
         var source = Path.GetFullPath(temporaryDirectory).TrimEnd(Path.DirectorySeparatorChar);
@@ -35,19 +72,16 @@ public sealed partial class SegmentFileWriter
 
         var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException("The final directory has no parent.", nameof(finalDirectory));
         Directory.CreateDirectory(parent);
-        string? replaced = null;
-        if (Directory.Exists(target))
-        {
-            replaced = target + ReplacedSuffix + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture);
-            Directory.Move(target, replaced);
-        }
-        Directory.Move(source, target);
+        return (source, target, parent);
+    }
+
+    /// <summary>Makes the rename durable: fsync the new parent, and the old one when it differs.</summary>
+    private static void Settle(string source, string parent)
+    {
         NativeMethods.FsyncDirectory(parent);
         var sourceParent = Path.GetDirectoryName(source);
         if (sourceParent is not null && !string.Equals(sourceParent, parent, StringComparison.Ordinal))
             NativeMethods.FsyncDirectory(sourceParent);
-        if (replaced is not null)
-            Directory.Delete(replaced, recursive: true);
     }
 
     /// <summary><see cref="Publish"/> on the thread pool (it is a handful of fsyncs and renames).</summary>

@@ -38,6 +38,14 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
     /// <summary>Seeds <c>/meta/config</c> from this node's options when absent; otherwise loads it.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        // Read first: a Txn that may put is refused under etcd's NOSPACE alarm, and reads must go on then.
+        var existing = await context.Etcd.GetAsync(Ops.Bytes(Keys.Config), cancellationToken).ConfigureAwait(false);
+        if (existing.Kvs.Count > 0)
+        {
+            _settings = StoreSettings.FromJsonBytes(existing.Kvs[0].Value.Span);
+            _settingsReadAt = context.Clock.GetTimestamp();
+            return;
+        }
         var seed = context.Options.ToSeedSettings();
         var txn = new TxnRequest();
         txn.Compare.Add(Ops.Missing(Keys.Config));

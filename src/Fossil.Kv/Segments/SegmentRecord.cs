@@ -46,8 +46,17 @@ public sealed record SegmentRecord
     /// <summary>Key position of the segment's last batch, -1 before the first.</summary>
     public long LastBatchPosition { get; init; } = -1;
 
-    /// <summary>Where the sealed files were published (<c>segment.archive</c>), once they were.</summary>
+    /// <summary>
+    /// Where the sealed files were published (<c>&lt;segment.archive&gt;/&lt;sid&gt;</c> as the publishing node saw it), once
+    /// they were verified there. From then on the segment's event keys may be gone from etcd: its files are the data.
+    /// </summary>
     public string? ArchivedAt { get; init; }
+
+    /// <summary>The archived copy's <c>meta.json</c> checksum, so a node fetching it knows it has that copy and no other.</summary>
+    public string? ArchiveChecksum { get; init; }
+
+    [JsonIgnore]
+    public bool IsArchived => ArchivedAt is not null;
 
     [JsonIgnore]
     public SegmentId Id => Segments.SegmentId.Parse(SegmentId);

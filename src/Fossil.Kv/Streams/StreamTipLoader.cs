@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using Fossil.Kv.Keyspace;
 using Fossil.Kv.Records;
+using Fossil.Kv.SegmentFiles;
 using Fossil.Kv.Segments;
 
 namespace Fossil.Kv.Streams;
@@ -13,30 +14,92 @@ internal static class StreamTipLoader
     public static async Task<StreamTip> LoadAsync(StoreContext context, string stream, CancellationToken cancellationToken)
     {
         var keys = context.Keys;
-        var headResponse = await context.Etcd.GetAsync(Ops.Bytes(keys.StreamHead(stream)), cancellationToken).ConfigureAwait(false);
-        if (headResponse.Kvs.Count == 0)
+        for (var attempt = 1; ; attempt++)
         {
-            var none = StreamTip.None;
-            context.Tips.Put(stream, none);
-            return none;
+            var headResponse = await context.Etcd.GetAsync(Ops.Bytes(keys.StreamHead(stream)), cancellationToken).ConfigureAwait(false);
+            if (headResponse.Kvs.Count == 0)
+            {
+                var none = StreamTip.None;
+                context.Tips.Put(stream, none);
+                return none;
+            }
+            var headKv = headResponse.Kvs[0];
+            var head = StreamHead.FromJsonBytes(headKv.Value.Span);
+            var last = head.LastSegment;
+            StreamTip tip;
+            if (head.Segments[^1].FinalVersion is { } final)
+            {
+                // The stream's last segment left etcd (archived or evicted) and its version was kept in the head. While
+                // the segment's files exist, they still tell the last append's event ids, so a retry of it stays idempotent.
+                var files = await context.Local.GetOrFetchAsync(last, expectedChecksum: null, cancellationToken).ConfigureAwait(false);
+                tip = files is not null && LastEntryIn(files, stream) is { } kept && kept.Entry.LastVersion == final
+                    ? new StreamTip(final, head, headKv.ModRevision, kept.Entry, kept.Revision)
+                    : new StreamTip(final, head, headKv.ModRevision, null, 0);
+            }
+            else if (await ReadLastEntryAsync(context, last, stream, head.Segments[^1].FirstVersion, cancellationToken).ConfigureAwait(false) is var (entry, revision))
+            {
+                tip = new StreamTip(entry.LastVersion, head, headKv.ModRevision, entry, revision);
+            }
+            else if (attempt < 3)
+            {
+                // The entries left etcd between the two reads: the head names the final version by now.
+                continue;
+            }
+            else
+            {
+                throw new InvalidOperationException($"Stream '{stream}' lists segment {last}, which holds none of its entries in etcd.");
+            }
+            context.Tips.Put(stream, tip);
+            return tip;
         }
-        var headKv = headResponse.Kvs[0];
-        var head = StreamHead.FromJsonBytes(headKv.Value.Span);
-        var last = head.LastSegment;
-        StreamTip tip;
-        if (head.Segments[^1].FinalVersion is { } final)
+    }
+
+    /// <summary>
+    /// The stream's last append as far as a sealed segment's files tell it: its trailing events of one commit. Two
+    /// appends to one stream in one transaction read as one here (files keep events, not entries).
+    /// </summary>
+    private static (StreamEntry Entry, long Revision)? LastEntryIn(SegmentFileSet files, string stream)
+    {
+        if (!files.TryGetStream(stream, out _, out var lastVersion)) return null;
+        long revision = 0;
+        var count = 0;
+        foreach (var document in files.ReadStream(stream, lastVersion, Direction.Backwards))
         {
-            // The stream's last segment expired: its version was kept in the head when it did.
-            tip = new StreamTip(final, head, headKv.ModRevision, null, 0);
+            if (revision == 0) revision = document.CommitRevision;
+            else if (document.CommitRevision != revision) break;
+            count++;
         }
-        else
+        return EntryIn(files, stream, lastVersion - count + 1, count);
+    }
+
+    /// <summary>
+    /// An entry for the <paramref name="count"/> events of the stream from <paramref name="firstVersion"/> in a sealed
+    /// segment's files, when they exist and were committed together; the batch key it names is gone from etcd with them.
+    /// </summary>
+    public static (StreamEntry Entry, long Revision)? EntryIn(SegmentFileSet files, string stream, long firstVersion, int count)
+    {
+        if (count <= 0 || firstVersion < 0) return null;
+        var ids = new byte[16 * count];
+        long revision = 0;
+        var found = 0;
+        var entry = new StreamEntry { FirstVersion = firstVersion, LastVersion = firstVersion + count - 1 };
+        foreach (var document in files.ReadStream(stream, firstVersion))
         {
-            var (entry, revision) = await ReadLastEntryAsync(context, last, stream, head.Segments[^1].FirstVersion, cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"Stream '{stream}' lists segment {last}, which holds none of its entries in etcd.");
-            tip = new StreamTip(entry.LastVersion, head, headKv.ModRevision, entry, revision);
+            if (found == count) break;
+            if (found == 0) revision = document.CommitRevision;
+            else if (document.CommitRevision != revision) return null;
+            var record = EventRecord.Parser.ParseFrom(document.Record.Span);
+            if (found == 0)
+            {
+                entry.FirstIndex = record.Index;
+                entry.BatchPosition = document.SegmentPosition;
+            }
+            record.Id.Span.CopyTo(ids.AsSpan(16 * found));
+            found++;
         }
-        context.Tips.Put(stream, tip);
-        return tip;
+        if (found != count) return null;
+        entry.EventIds = Google.Protobuf.ByteString.CopyFrom(ids);
+        return (entry, revision);
     }
 
     /// <summary>The stream's last entry in <paramref name="segment"/> at or after <paramref name="fromVersion"/>, with its commit revision.</summary>

@@ -16,22 +16,6 @@ public sealed class MaterializationTests(EtcdFixture etcd) : IDisposable
         if (prefix is not null) o.RootPrefix = prefix;
     });
 
-    private static async Task<List<string>> SnapshotAsync(EventStore store, IEnumerable<string> streams, IEnumerable<string> segments)
-    {
-        static string Describe(RecordedEvent e) =>
-            $"{e.Id}|{e.Stream}|{e.Version}|{e.Type}|{Convert.ToBase64String(e.Data.Span)}|{e.IsJson}|{Convert.ToBase64String(e.Metadata.Span)}|{e.Timestamp:O}|{e.Position}|{e.Segment}|{e.SegmentPosition}|{string.Join(",", e.Entities)}";
-        var lines = new List<string>();
-        lines.AddRange((await store.ReadAllAsync(Position.Start).ToListAsync()).Select(e => "all " + Describe(e)));
-        foreach (var stream in streams)
-        {
-            lines.AddRange((await store.ReadStreamAsync(stream).ToListAsync()).Select(e => "fwd " + Describe(e)));
-            lines.AddRange((await store.ReadStreamAsync(stream, Direction.Backwards, -1).ToListAsync()).Select(e => "bwd " + Describe(e)));
-            lines.AddRange((await store.ReadStreamAsync(stream, Direction.Forwards, 3, 4).ToListAsync()).Select(e => "mid " + Describe(e)));
-        }
-        foreach (var segment in segments) lines.AddRange((await store.ReadSegmentAsync(segment).ToListAsync()).Select(e => "seg " + Describe(e)));
-        return lines;
-    }
-
     [Fact]
     public async Task reads_are_identical_before_sealing_and_from_the_materialized_files()
     {
@@ -43,11 +27,11 @@ public sealed class MaterializationTests(EtcdFixture etcd) : IDisposable
             new EventData(null, "binary", new byte[] { 1, 2, 3 }, contentType: EventData.BinaryContentType),
         ])));
         var segments = (await store.ListSegmentsAsync()).Where(s => s.Status == SegmentStatus.Active).Select(s => s.SegmentId).ToArray();
-        var before = await SnapshotAsync(store, streams, segments);
+        var before = await ReadSnapshot.TakeAsync(store, streams, segments);
 
         foreach (var segment in segments) await store.SealSegmentAsync(segment);
         var built = await store.MaterializeSealedSegmentsAsync();
-        var after = await SnapshotAsync(store, streams, segments);
+        var after = await ReadSnapshot.TakeAsync(store, streams, segments);
 
         Assert.Equal(segments.Length, built);
         Assert.All(segments, s => Assert.True(store.IsMaterialized(s)));
