@@ -101,7 +101,7 @@ public sealed partial class EventStore
         var evicted = 0;
         foreach (var segment in segments.Where(s => s.Record.Status is SegmentStatus.Sealed or SegmentStatus.Expiring && s.Record.TimeRange.End <= cutoff))
         {
-            await new Lifecycle.SegmentEviction(_context, _catalog, _local).EvictAsync(segment.Record.Id, cancellationToken).ConfigureAwait(false);
+            await new Lifecycle.SegmentEviction(_context, _catalog, _local, claim).EvictAsync(segment.Record.Id, cancellationToken).ConfigureAwait(false);
             evicted++;
         }
         if (evicted > 0) await CompactAsync(force: true, claim: claim, cancellationToken: cancellationToken).ConfigureAwait(false);

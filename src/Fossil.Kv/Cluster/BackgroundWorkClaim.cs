@@ -32,4 +32,16 @@ public sealed class BackgroundWorkClaim
 
     /// <summary>True while the claim key is the one this claim created.</summary>
     internal Compare Fence => Ops.CreatedAt(_key, ClaimRevision);
+
+    /// <summary>A read of the claim key to put in a fenced transaction's failure branch.</summary>
+    internal RequestOp ReadClaim => Ops.Get(_key);
+
+    /// <summary>Whether the failure branch's read of the claim key still shows this claim.</summary>
+    internal bool IsHeldIn(RangeResponse claimRead) => claimRead.Kvs.Count > 0 && claimRead.Kvs[0].CreateRevision == ClaimRevision;
+}
+
+/// <summary>The node no longer holds the background work it was doing (its lease expired and another node claimed it).</summary>
+public sealed class BackgroundWorkLostException(string nodeId)
+    : FossilException("background_work_lost", $"Node {nodeId} no longer holds the cluster-wide background work; another node does it now.")
+{
 }

@@ -12,7 +12,8 @@ namespace Fossil.Kv.Lifecycle;
 /// Under etcd's NOSPACE alarm, when no put can land, eviction still frees the space of the segment's events
 /// with deletes alone and finishes the rest once etcd takes writes again.
 /// </summary>
-internal sealed class SegmentEviction(StoreContext context, SegmentCatalog catalog, LocalSegments local)
+/// <remarks>When retention evicts, the background-work claim fences the step that starts an eviction.</remarks>
+internal sealed class SegmentEviction(StoreContext context, SegmentCatalog catalog, LocalSegments local, Cluster.BackgroundWorkClaim? claim = null)
 {
     /// <summary>True when the segment is gone; false when etcd is over its quota and only its events could be deleted yet.</summary>
     public async Task<bool> EvictAsync(SegmentId segment, CancellationToken cancellationToken)
@@ -65,7 +66,15 @@ internal sealed class SegmentEviction(StoreContext context, SegmentCatalog catal
         var txn = new TxnRequest();
         txn.Compare.Add(Ops.ModRevisionIs(key, view.ModRevision));
         txn.Success.Add(Ops.Put(key, next.ToJsonBytes()));
-        await context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+        if (claim is not null)
+        {
+            // Only the start of an eviction is fenced: once a segment is Expiring, finishing it is right for anyone.
+            txn.Compare.Add(claim.Fence);
+            txn.Failure.Add(claim.ReadClaim);
+        }
+        var response = await context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+        if (!response.Succeeded && claim is not null && !claim.IsHeldIn(response.Responses[0].ResponseRange))
+            throw new Cluster.BackgroundWorkLostException(claim.NodeId);
     }
 
     /// <summary>

@@ -36,13 +36,4 @@ public sealed class StreamHeadTests(EtcdFixture etcd)
         Assert.Equal(2, (await first.GetStreamAsync("s")).Segments.Count);
         Assert.Equal(3, (await first.AppendToStreamAsync("s", StreamState.StreamRevision(2), StoreFactory.Events(1))).FirstVersion);
     }
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        private DateTimeOffset _now = now;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

@@ -53,4 +53,39 @@ public sealed class BackgroundWorkClaimTests(EtcdFixture etcd)
         Assert.Null(await store.CompactAsync(force: true, claim: stale));
         Assert.NotNull(await store.CompactAsync(force: true, claim: current));
     }
+
+    [Fact]
+    public async Task a_stale_holder_cannot_start_evicting_and_the_current_one_can()
+    {
+        var directory = Directory.CreateTempSubdirectory("fossil-fence-").FullName;
+        try
+        {
+            var clock = new ManualClock(DateTimeOffset.UtcNow);
+            await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+            {
+                o.TimeProvider = clock;
+                o.Segment.Retention = "1h";
+                o.Segment.Partitions = 1;
+                o.Segment.Directory = directory;
+            });
+            var appended = await store.AppendToStreamAsync("fenced", StreamState.NoStream, StoreFactory.Events(2));
+            await store.SealSegmentAsync(appended.Segment);
+            var first = await store.RegisterNodeAsync(Node("first"), TimeSpan.FromSeconds(5));
+            await using var second = await store.RegisterNodeAsync(Node("second"), TimeSpan.FromSeconds(5));
+            var stale = await ClaimAsync(store, first);
+            await first.DisposeAsync();
+            var current = await ClaimAsync(store, second);
+            clock.Advance(TimeSpan.FromDays(2)); // the segment's window ended more than the retention ago
+
+            await Assert.ThrowsAsync<BackgroundWorkLostException>(() => store.ApplyRetentionAsync(stale));
+            Assert.Equal(Fossil.Kv.Segments.SegmentStatus.Sealed, (await store.GetSegmentAsync(appended.Segment)).Status);
+
+            Assert.Equal(1, await store.ApplyRetentionAsync(current));
+            await Assert.ThrowsAsync<SegmentNotFoundException>(() => store.GetSegmentAsync(appended.Segment));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
