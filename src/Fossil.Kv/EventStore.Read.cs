@@ -80,9 +80,11 @@ public sealed partial class EventStore
             var segment = SegmentId.Parse(segmentRef.Segment);
             if (await _local.GetOrFetchAsync(segment, expectedChecksum: null, cancellationToken).ConfigureAwait(false) is { } files)
             {
+                var decoder = new RecordDecoder();
+                var segmentName = segmentRef.Segment;
                 foreach (var document in files.ReadStream(streamName, fromVersion < 0 ? long.MaxValue : fromVersion, direction))
                 {
-                    yield return EventDecoding.ToRecordedEvent(EventRecord.Parser.ParseFrom(document.Record.Span), segment, document.SegmentPosition, document.CommitRevision);
+                    yield return decoder.Decode(document.Record.Span, segmentName, document.SegmentPosition, document.CommitRevision);
                     if (--left == 0) yield break;
                 }
                 continue;

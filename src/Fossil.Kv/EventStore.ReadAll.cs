@@ -43,10 +43,9 @@ public sealed partial class EventStore
         // Segment positions embed the base revision of their batch, so the batch holding a position starts at or before it.
         var reader = await OpenLogAsync(segment, new Position(Math.Max(0, fromSegmentPosition) / Position.IndexLimit, 0), snapshot, cancellationToken).ConfigureAwait(false);
         var left = maxCount;
-        while (left > 0 && await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } next)
+        while (left > 0 && await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } e)
         {
             reader.Advance();
-            var e = EventDecoding.ToRecordedEvent(next.Record, id, next.BatchPosition, next.Revision);
             if (e.SegmentPosition < fromSegmentPosition) continue;
             left--;
             yield return e;
@@ -107,21 +106,19 @@ public sealed partial class EventStore
             while (events.Count < maxCount)
             {
                 ISegmentLog? next = null;
-                (Records.EventRecord Record, long BatchPosition, long Revision, Position Position) head = (null!, 0, 0, default);
+                RecordedEvent? head = null;
                 foreach (var reader in readers)
                 {
                     if (await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is not { } candidate) continue;
-                    var position = new Position(candidate.Revision, candidate.Record.Index);
-                    if (next is null || position < head.Position)
+                    if (head is null || candidate.Position < head.Position)
                     {
                         next = reader;
-                        head = (candidate.Record, candidate.BatchPosition, candidate.Revision, position);
+                        head = candidate;
                     }
                 }
-                if (next is null) break;
+                if (next is null || head is null) break;
                 next.Advance();
-                if (filter.Matches(head.Record))
-                    events.Add(EventDecoding.ToRecordedEvent(head.Record, next.Segment, head.BatchPosition, head.Revision));
+                if (filter.Matches(head)) events.Add(head);
             }
             if (events.Count >= maxCount) break;
         }

@@ -82,8 +82,8 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
                     long count = 0;
                     while (await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } next)
                     {
+                        writer.Append(reader.PeekedRecord.Span, next.SegmentPosition, next.Position.Revision);
                         reader.Advance();
-                        writer.Append(next.Record, next.BatchPosition - next.BatchPosition % Position.IndexLimit + next.Record.Index, next.Revision);
                         count++;
                     }
                     // Every append counts its events into the record, so a shortfall means keys were deleted (archived

@@ -1,4 +1,3 @@
-using Fossil.Kv.Records;
 using Fossil.Kv.SegmentFiles;
 using Fossil.Kv.Segments;
 
@@ -9,25 +8,28 @@ internal interface ISegmentLog
 {
     SegmentId Segment { get; }
 
-    ValueTask<(EventRecord Record, long BatchPosition, long Revision)?> PeekAsync(CancellationToken cancellationToken);
+    /// <summary>The next event, or null at the segment's end.</summary>
+    ValueTask<RecordedEvent?> PeekAsync(CancellationToken cancellationToken);
 
     void Advance();
 }
 
-/// <summary>A sealed segment's events from its local memory-mapped files.</summary>
+/// <summary>A sealed segment's events from its local memory-mapped files, decoded in place as they are read.</summary>
 internal sealed class FileSegmentLog(SegmentId segment, SegmentFileSet files, Position from) : ISegmentLog
 {
+    private readonly RecordDecoder _decoder = new();
+    private readonly string _segmentName = segment.ToString();
     private int _ordinal = files.FindOrdinal(from);
-    private (EventRecord Record, long BatchPosition, long Revision)? _current;
+    private RecordedEvent? _current;
 
     public SegmentId Segment { get; } = segment;
 
-    public ValueTask<(EventRecord Record, long BatchPosition, long Revision)?> PeekAsync(CancellationToken cancellationToken)
+    public ValueTask<RecordedEvent?> PeekAsync(CancellationToken cancellationToken)
     {
         if (_current is null && _ordinal < files.Count)
         {
             var document = files.Get(_ordinal);
-            _current = (EventRecord.Parser.ParseFrom(document.Record.Span), document.SegmentPosition, document.CommitRevision);
+            _current = _decoder.Decode(document.Record.Span, _segmentName, document.SegmentPosition, document.CommitRevision);
         }
         return ValueTask.FromResult(_current);
     }

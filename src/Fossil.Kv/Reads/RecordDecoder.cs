@@ -90,6 +90,29 @@ internal sealed class RecordDecoder
         };
     }
 
+    /// <summary>
+    /// Decodes every record of a stored <c>Batch</c> (records.proto: its field 2), in stored order, into
+    /// <paramref name="into"/>, each with its record's bytes (a slice of <paramref name="batch"/>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a well-formed batch.</exception>
+    public void DecodeBatch(
+        ReadOnlyMemory<byte> batch, string segment, long batchPosition, long commitRevision, ICollection<(RecordedEvent Event, ReadOnlyMemory<byte> Record)> into)
+    {
+        var span = batch.Span;
+        var at = 0;
+        while (at < span.Length)
+        {
+            var tag = ReadVarint(span, ref at);
+            if (tag != (2 << 3 | 2))
+            {
+                Skip(span, ref at, (int)(tag & 7));
+                continue;
+            }
+            var record = ReadLengthDelimited(span, ref at);
+            into.Add((Decode(record, segment, batchPosition, commitRevision), batch.Slice(at - record.Length, record.Length)));
+        }
+    }
+
     /// <summary>The same string for the same bytes while the table has room: stream names and types repeat.</summary>
     private string Intern(ReadOnlySpan<byte> utf8)
     {

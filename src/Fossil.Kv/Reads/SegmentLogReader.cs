@@ -13,7 +13,10 @@ namespace Fossil.Kv.Reads;
 internal sealed class SegmentLogReader(StoreContext context, SegmentView segment, Position from, long snapshot) : ISegmentLog
 {
     private const int PageSize = 64;
-    private readonly Queue<(EventRecord Record, long BatchPosition, long Revision)> _buffered = new();
+    private readonly Queue<(RecordedEvent Event, ReadOnlyMemory<byte> Record)> _buffered = new();
+    private readonly List<(RecordedEvent Event, ReadOnlyMemory<byte> Record)> _decoded = [];
+    private readonly RecordDecoder _decoder = new();
+    private readonly string _segmentName = segment.Record.Id.ToString();
     private byte[]? _next;
     private bool _started;
     private bool _exhausted;
@@ -21,11 +24,14 @@ internal sealed class SegmentLogReader(StoreContext context, SegmentView segment
     public SegmentId Segment { get; } = segment.Record.Id;
 
     /// <summary>The next event at or after the start position, or null at the segment's end (as of the snapshot).</summary>
-    public async ValueTask<(EventRecord Record, long BatchPosition, long Revision)?> PeekAsync(CancellationToken cancellationToken)
+    public async ValueTask<RecordedEvent?> PeekAsync(CancellationToken cancellationToken)
     {
         while (_buffered.Count == 0 && !_exhausted) await FillAsync(cancellationToken).ConfigureAwait(false);
-        return _buffered.Count > 0 ? _buffered.Peek() : null;
+        return _buffered.Count > 0 ? _buffered.Peek().Event : null;
     }
+
+    /// <summary>The stored bytes of the event <see cref="PeekAsync"/> returned last, as materialization copies them into files.</summary>
+    public ReadOnlyMemory<byte> PeekedRecord => _buffered.Peek().Record;
 
     public void Advance() => _buffered.Dequeue();
 
@@ -48,7 +54,7 @@ internal sealed class SegmentLogReader(StoreContext context, SegmentView segment
         foreach (var kv in page.Kvs)
         {
             if (!keys.TryParseBatch(kv.Key.Span, out _, out var position)) continue;
-            Add(Batch.Parser.ParseFrom(kv.Value), position, kv.ModRevision);
+            Add(kv.Value.Memory, position, kv.ModRevision);
         }
         if (page.More && page.Kvs.Count > 0) _next = [.. page.Kvs[^1].Key.Span, 0];
         else _exhausted = true;
@@ -58,12 +64,16 @@ internal sealed class SegmentLogReader(StoreContext context, SegmentView segment
     {
         var request = new Etcdserverpb.RangeRequest { Key = Ops.Bytes(context.Keys.Batch(Segment, position)), Revision = snapshot };
         var response = await context.Etcd.RangeAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.Kvs.Count > 0) Add(Batch.Parser.ParseFrom(response.Kvs[0].Value), position, response.Kvs[0].ModRevision);
+        if (response.Kvs.Count > 0) Add(response.Kvs[0].Value.Memory, position, response.Kvs[0].ModRevision);
     }
 
-    private void Add(Batch batch, long position, long revision)
+    private void Add(ReadOnlyMemory<byte> batch, long position, long revision)
     {
-        foreach (var record in batch.Events.OrderBy(e => e.Index))
-            if (new Position(revision, record.Index) >= from) _buffered.Enqueue((record, position, revision));
+        _decoded.Clear();
+        _decoder.DecodeBatch(batch, _segmentName, position, revision, _decoded);
+        // Written in index order; sorting keeps a reader correct should a writer ever not.
+        _decoded.Sort(static (a, b) => a.Event.Position.CompareTo(b.Event.Position));
+        foreach (var decoded in _decoded)
+            if (decoded.Event.Position >= from) _buffered.Enqueue(decoded);
     }
 }

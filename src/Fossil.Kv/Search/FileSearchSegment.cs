@@ -47,5 +47,5 @@ internal sealed class FileSearchSegment(SegmentId segment, SegmentFileSet files)
     public IReadOnlyList<EntityCoOccurrence> GetRelated(string entity) => files.GetRelatedEntities(entity);
 
     private RecordedEvent ToEvent(SegmentDocument document) =>
-        EventDecoding.ToRecordedEvent(document.Parse(), Segment, document.SegmentPosition, document.CommitRevision);
+        new RecordDecoder().Decode(document.Record.Span, Segment.ToString(), document.SegmentPosition, document.CommitRevision);
 }
