@@ -13,7 +13,7 @@ internal static class AppendRequestParser
     public static (StreamState Expected, List<EventData> Events) ParseStreamAppend(ReadOnlyMemory<byte> body)
     {
         var reader = Start(body.Span);
-        var (expected, events) = ReadStreamAppend(ref reader, body, withStream: false).Item2;
+        var (expected, events) = ReadStreamAppend(ref reader, body, where: null).Item2;
         return (expected, events);
     }
 
@@ -30,7 +30,7 @@ internal static class AppendRequestParser
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
                 if (reader.TokenType != JsonTokenType.StartObject) throw Invalid("each entry of \"streams\" must be an object");
-                var (stream, (expected, events)) = ReadStreamAppend(ref reader, body, withStream: true);
+                var (stream, (expected, events)) = ReadStreamAppend(ref reader, body, where: $"streams[{streams.Count}] ");
                 streams.Add(new StreamAppend(stream!, expected, events));
             }
         }
@@ -51,8 +51,10 @@ internal static class AppendRequestParser
         return reader;
     }
 
-    private static (string? Stream, (StreamState, List<EventData>)) ReadStreamAppend(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, bool withStream)
+    /// <summary>One stream's part; <c>where</c> is null for a single-stream body, else the entry (<c>streams[1] </c>) that messages name.</summary>
+    private static (string? Stream, (StreamState, List<EventData>)) ReadStreamAppend(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, string? where)
     {
+        var withStream = where is not null;
         string? stream = null;
         var expected = StreamState.Any;
         List<EventData>? events = null;
@@ -68,7 +70,7 @@ internal static class AppendRequestParser
                     expected = ReadExpected(ref reader);
                     break;
                 case "events":
-                    events = ReadEvents(ref reader, body);
+                    events = ReadEvents(ref reader, body, where ?? "");
                     break;
                 default:
                     throw Invalid($"unknown property '{name}' (expected {(withStream ? "\"stream\", " : "")}\"expectedVersion\" and \"events\")");
@@ -93,19 +95,19 @@ internal static class AppendRequestParser
         throw Invalid("\"expectedVersion\" must be \"any\", \"no_stream\", \"exists\" or a version number (0 or more)");
     }
 
-    private static List<EventData> ReadEvents(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body)
+    private static List<EventData> ReadEvents(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, string where)
     {
-        Expect(ref reader, JsonTokenType.StartArray, "\"events\" must be an array");
+        Expect(ref reader, JsonTokenType.StartArray, $"{where}\"events\" must be an array");
         var events = new List<EventData>();
         while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType != JsonTokenType.StartObject) throw Invalid($"event {events.Count} must be an object");
-            events.Add(ReadEvent(ref reader, body, events.Count));
+            if (reader.TokenType != JsonTokenType.StartObject) throw Invalid($"{where}event {events.Count} must be an object");
+            events.Add(ReadEvent(ref reader, body, where, events.Count));
         }
         return events;
     }
 
-    private static EventData ReadEvent(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, int index)
+    private static EventData ReadEvent(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, string where, int index)
     {
         Guid? id = null;
         string? type = null;
@@ -121,12 +123,12 @@ internal static class AppendRequestParser
                     Read(ref reader);
                     if (reader.TokenType == JsonTokenType.Null) break;
                     if (reader.TokenType != JsonTokenType.String || !Guid.TryParse(reader.GetString(), out var parsed))
-                        throw Invalid($"event {index} has an \"id\" that is not a UUID");
+                        throw Invalid($"{where}event {index} has an \"id\" that is not a UUID");
                     id = parsed;
                     break;
                 case "type":
                     Read(ref reader);
-                    type = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"event {index} has a \"type\" that is not a string");
+                    type = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"{where}event {index} has a \"type\" that is not a string");
                     break;
                 case "data":
                     data = RawValue(ref reader, body);
@@ -134,26 +136,26 @@ internal static class AppendRequestParser
                 case "dataBase64":
                     Read(ref reader);
                     if (reader.TokenType != JsonTokenType.String || !reader.TryGetBytesFromBase64(out binary))
-                        throw Invalid($"event {index} has \"dataBase64\" that is not base64");
+                        throw Invalid($"{where}event {index} has \"dataBase64\" that is not base64");
                     break;
                 case "metadata":
                     Read(ref reader);
                     if (reader.TokenType == JsonTokenType.Null) break;
-                    if (reader.TokenType != JsonTokenType.StartObject) throw Invalid($"event {index} has \"metadata\" that is not a JSON object");
+                    if (reader.TokenType != JsonTokenType.StartObject) throw Invalid($"{where}event {index} has \"metadata\" that is not a JSON object");
                     metadata = RawValueFromCurrent(ref reader, body);
                     break;
                 case "vector":
-                    vector = ReadVector(ref reader, $"event {index} has a \"vector\" that is not an array of numbers");
+                    vector = ReadVector(ref reader, $"{where}event {index} has a \"vector\" that is not an array of numbers");
                     break;
                 case "entities":
-                    entities = ReadStrings(ref reader, $"event {index} has \"entities\" that is not an array of strings");
+                    entities = ReadEntities(ref reader, where, index);
                     break;
                 default:
-                    throw Invalid($"event {index} has unknown property '{name}'");
+                    throw Invalid($"{where}event {index} has unknown property '{name}'");
             }
         }
-        if (string.IsNullOrEmpty(type)) throw Invalid($"event {index} has no \"type\"");
-        if (data is not null && binary is not null) throw Invalid($"event {index} has both \"data\" and \"dataBase64\"");
+        if (string.IsNullOrEmpty(type)) throw Invalid($"{where}event {index} has no \"type\"");
+        if (data is not null && binary is not null) throw Invalid($"{where}event {index} has both \"data\" and \"dataBase64\"");
         var payload = binary is not null ? binary : data ?? ReadOnlyMemory<byte>.Empty;
         return new EventData(id, type, payload, metadata, binary is not null ? EventData.BinaryContentType : EventData.JsonContentType)
         {
@@ -171,18 +173,28 @@ internal static class AppendRequestParser
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var value))
                 throw Invalid(problem);
+            // JSON has no NaN or Infinity; a number beyond float32's range would become one.
+            if (!float.IsFinite((float)value))
+                throw Invalid($"{problem}: the number at index {values.Count} ({value.ToString(System.Globalization.CultureInfo.InvariantCulture)}) is outside the float32 range");
             values.Add((float)value);
         }
         return [.. values];
     }
 
-    private static List<string> ReadStrings(ref Utf8JsonReader reader, string problem)
+    private static List<string> ReadEntities(ref Utf8JsonReader reader, string where, int index)
     {
-        Expect(ref reader, JsonTokenType.StartArray, problem);
+        Read(ref reader);
         var values = new List<string>();
-        while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
-            values.Add(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw Invalid(problem));
-        return values;
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.String) break;
+                values.Add(reader.GetString()!);
+            }
+            if (reader.TokenType == JsonTokenType.EndArray) return values;
+        }
+        throw Invalid($"{where}event {index} has \"entities\" that is not an array of strings");
     }
 
     /// <summary>The next value's raw JSON bytes, sliced from the body.</summary>
