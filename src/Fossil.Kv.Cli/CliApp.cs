@@ -13,6 +13,13 @@ public static class CliApp
 {
     public const string EndpointsVariable = "FOSSIL_ETCD_ENDPOINTS";
     public const string DefaultEndpoint = "http://127.0.0.1:2379";
+    public const string CaCertVariable = "FOSSIL_ETCD_CACERT";
+    public const string CertVariable = "FOSSIL_ETCD_CERT";
+    public const string KeyVariable = "FOSSIL_ETCD_KEY";
+    public const string UserVariable = "FOSSIL_ETCD_USER";
+
+    /// <summary>Read from the environment only, so a password need not appear in a process list.</summary>
+    public const string PasswordVariable = "FOSSIL_ETCD_PASSWORD";
 
     /// <summary>Runs the CLI with <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CliEnvironment? environment = null)
@@ -57,6 +64,10 @@ public static class CliApp
         var root = new RootCommand("fossil: operate a Fossil.Kv event store directly through etcd.");
         root.Add(globals.Etcd);
         root.Add(globals.Prefix);
+        root.Add(globals.EtcdCaCert);
+        root.Add(globals.EtcdCert);
+        root.Add(globals.EtcdKey);
+        root.Add(globals.EtcdUser);
         root.Add(globals.Json);
         root.Add(StatusCommand.Create(runner));
         root.Add(ConfigCommands.Create(runner));
