@@ -3,10 +3,19 @@ using System.Net;
 namespace Fossil.Kv.Node.Tests;
 
 /// <summary>One node process for a test collection, on a real etcd, under a root prefix of its own.</summary>
-public sealed class NodeFixture : IAsyncLifetime
+public class NodeFixture : IAsyncLifetime
 {
     private readonly EtcdFixture _etcd = new();
+    private readonly string[] _arguments;
     private NodeProcess? _node;
+
+    public NodeFixture()
+        : this([])
+    {
+    }
+
+    /// <summary>A node started with <paramref name="arguments"/> added to its command line (API keys, ...).</summary>
+    protected NodeFixture(params string[] arguments) => _arguments = arguments;
 
     public HttpClient Http { get; private set; } = null!;
 
@@ -22,7 +31,7 @@ public sealed class NodeFixture : IAsyncLifetime
     {
         await _etcd.InitializeAsync();
         var endpoints = string.Join(',', _etcd.Endpoints.Select(e => e.AbsoluteUri.TrimEnd('/')));
-        _node = NodeProcess.Start(WorkingDirectory, $"--Fossil:Etcd:Endpoints={endpoints}", $"--Fossil:RootPrefix={RootPrefix}");
+        _node = NodeProcess.Start(WorkingDirectory, [$"--Fossil:Etcd:Endpoints={endpoints}", $"--Fossil:RootPrefix={RootPrefix}", .. _arguments]);
         Http = new HttpClient { BaseAddress = _node.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         await Poll.UntilAsync(async () =>
         {

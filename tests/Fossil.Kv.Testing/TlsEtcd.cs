@@ -73,9 +73,10 @@ public sealed class TlsEtcd : IAsyncDisposable
             "--listen-client-urls", Endpoint, "--advertise-client-urls", Endpoint,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", $"tls={peer}",
             "--cert-file", Certificates.ServerCertificateFile, "--key-file", Certificates.ServerKeyFile,
-            "--trusted-ca-file", Certificates.CaFile, "--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn",
+            "--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn",
         };
-        if (ClientCertificateAuth) args.Add("--client-cert-auth");
+        // etcd asks every client for a certificate once it has a trusted CA, so only the mutual-TLS member gets one.
+        if (ClientCertificateAuth) args.AddRange(["--client-cert-auth", "--trusted-ca-file", Certificates.CaFile]);
         var start = new ProcessStartInfo("/bin/sh")
         {
             // exec keeps the pid, so a kill reaches etcd itself rather than a shell.
