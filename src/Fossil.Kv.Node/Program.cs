@@ -98,9 +98,11 @@ finally
 }
 // A background service that failed (e.g. etcd refused the configured credentials) stopped the host: say why
 // and exit non-zero, so a supervisor sees a failure rather than a clean stop.
-if (backgroundServices.Select(s => s.ExecuteTask?.Exception?.GetBaseException()).FirstOrDefault(e => e is not null) is { } failure)
+if (backgroundServices.Select(s => s.ExecuteTask?.Exception?.InnerException).FirstOrDefault(e => e is not null) is { } failure)
 {
-    await Console.Error.WriteLineAsync($"error: the node stopped: {failure.Message}");
+    // The root cause (a TLS handshake, a refused password) is often only in the innermost exception.
+    var cause = failure.GetBaseException().Message;
+    await Console.Error.WriteLineAsync($"error: the node stopped: {failure.Message}{(failure.Message.Contains(cause, StringComparison.Ordinal) ? "" : $" ({cause})")}");
     return 1;
 }
 return 0;

@@ -206,9 +206,9 @@ public sealed class BadInputTests(NodeFixture node)
 
     private async Task<State> StateAsync(string stream, string other)
     {
-        // Node leases and the compaction marker belong to the node's background work, not to requests.
+        // Node leases, the compaction marker and the background-work claim belong to the node, not to requests.
         var keys = await KeyspaceSnapshot.TakeAsync(node.EtcdEndpoints, node.RootPrefix + "/",
-            node.RootPrefix + "/meta/nodes/", node.RootPrefix + "/meta/compaction");
+            node.RootPrefix + "/meta/nodes/", node.RootPrefix + "/meta/compaction", node.RootPrefix + "/meta/work");
         var directory = Path.Combine(node.WorkingDirectory, "data", "segments");
         return new State(
             keys,
