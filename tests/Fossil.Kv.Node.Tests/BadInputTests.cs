@@ -88,7 +88,7 @@ public sealed class BadInputTests(NodeFixture node)
         // Vectors: the store's dimension is fixed at 3 by the first vector appended (the setup).
         ["vector of the wrong dimension"] = Append("""{"events":[{"type":"t","vector":[1,2,3,4]}]}""", Bad, "invalid_request",
             "dimension 4", "vector.dimension is 3") with { Setup = """{"events":[{"type":"t","vector":[1,2,3]}]}""" },
-        ["vector value overflowing float"] = Invalid("""{"events":[{"type":"t","vector":[1,1e39,3]}]}""", "number at index 1", "outside the float32 range"),
+        ["vector value overflowing float"] = Invalid("""{"events":[{"type":"t","vector":[1,1e39,3]}]}""", "number at index 1 (1E+39) does not fit a finite float32"),
         ["vector value that is a string"] = Invalid("""{"events":[{"type":"t","vector":[1,"x",3]}]}""", "\"vector\" that is not an array of numbers"),
         ["vector that is not an array"] = Invalid("""{"events":[{"type":"t","vector":{"x":1}}]}""", "\"vector\" that is not an array of numbers"),
         ["empty vector"] = Invalid("""{"events":[{"type":"t","vector":[]}]}""", "empty vector"),

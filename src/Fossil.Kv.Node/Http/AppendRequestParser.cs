@@ -175,7 +175,7 @@ internal static class AppendRequestParser
                 throw Invalid(problem);
             // JSON has no NaN or Infinity; a number beyond float32's range would become one.
             if (!float.IsFinite((float)value))
-                throw Invalid($"{problem}: the number at index {values.Count} ({value.ToString(System.Globalization.CultureInfo.InvariantCulture)}) is outside the float32 range");
+                throw Invalid($"{problem}: the number at index {values.Count} ({value.ToString(System.Globalization.CultureInfo.InvariantCulture)}) does not fit a finite float32");
             values.Add((float)value);
         }
         return [.. values];
