@@ -133,6 +133,9 @@ public sealed class BadInputTests(NodeFixture node)
         ["unknown direction"] = Get("/streams/{s}/events?direction=sideways", Bad, "invalid_request", "direction", "'sideways'"),
         ["global log limit over 1000"] = Get("/all/events?limit=5000", Bad, "invalid_request", "limit", "'5000'"),
         ["global log from that is not a position"] = Get("/all/events?from=yesterday", Bad, "invalid_request", "from", "position", "'yesterday'"),
+        ["read a stream name with a control character"] = Get("/streams/a%01b/events", Bad, "invalid_request", "control characters"),
+        ["info of a 257-byte stream name"] = Get($"/streams/{new string('n', 257)}", Bad, "invalid_request", "257 bytes"),
+        ["subscribe to a stream name with a control character"] = Get("/streams/a%01b/subscribe", Bad, "invalid_request", "control characters"),
         ["subscription after that is not a version"] = Get("/streams/{s}/subscribe?after=latest", Bad, "invalid_request", "after", "'latest'"),
 
         // Segments.
