@@ -20,7 +20,7 @@ public sealed class BadInputCollection : ICollectionFixture<NodeFixture>
 [Collection(BadInputCollection.Name)]
 public sealed class BadInputTests(NodeFixture node)
 {
-    /// <summary>One bad request. <c>{s}</c> and <c>{s2}</c> become fresh stream names (escaped in paths), <c>{id}</c> a fresh UUID.</summary>
+    /// <summary>One bad request. <c>{s}</c> and <c>{s2}</c> become fresh stream names (escaped in paths), <c>{id}</c> a fresh UUID, <c>{latin1}</c> a byte that is not UTF-8.</summary>
     public sealed record BadRequest(HttpMethod Method, string Path, string? Body, HttpStatusCode Status, string Error, params string[] Mentions)
     {
         /// <summary>An append to <c>/streams/{s}/events</c> made before the case, whose result the case must leave alone.</summary>
@@ -58,6 +58,12 @@ public sealed class BadInputTests(NodeFixture node)
         ["event is a number"] = Invalid("""{"events":[1]}""", "event 0 must be an object"),
         ["type is a number"] = Invalid("""{"events":[{"type":5}]}""", "\"type\" that is not a string"),
         ["missing type"] = Invalid("""{"events":[{"data":1}]}""", "no \"type\""),
+        ["data nested 100 levels deep"] = Invalid($$"""{"events":[{"type":"t","data":{{new string('[', 100)}}{{new string(']', 100)}}}]}""", "depth"),
+        ["a lone surrogate escaped in a type"] = Invalid("""{"events":[{"type":"a\uD800"}]}""", "event 0 \"type\" is not valid text"),
+        ["a lone surrogate escaped in a stream name"] = Multi($$"""{"streams":[{"stream":"a\uDC00","events":{{OneEvent}}}]}""", "\"stream\" is not valid text"),
+        ["a lone surrogate escaped in a property name"] = Invalid("""{"events":[{"type":"t","\uD800":1}]}""", "a property name is not valid text"),
+        ["a lone surrogate escaped in a setting"] = Config("""{"segment.duration":"\uD800"}""", "not valid text"),
+        ["bytes that are not UTF-8"] = Invalid("{\"events\":[{\"type\":\"{latin1}\"}]}", "event 0 \"type\" is not valid text", "not UTF-8"),
         ["unknown event property"] = Invalid("""{"events":[{"type":"t","colour":"red"}]}""", "unknown property 'colour'"),
         ["unknown body property"] = Invalid("""{"event":[{"type":"t"}]}""", "unknown property 'event'"),
 
@@ -249,7 +255,14 @@ public sealed class BadInputTests(NodeFixture node)
     private async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string path, string? json = null)
     {
         using var request = new HttpRequestMessage(method, path);
-        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        if (json is not null)
+        {
+            // {latin1} stands for one byte that cannot appear alone in UTF-8 (é in Latin-1).
+            var bytes = Encoding.UTF8.GetBytes(json.Replace("{latin1}", "\u0001", StringComparison.Ordinal));
+            if (json.Contains("{latin1}", StringComparison.Ordinal)) bytes[Array.IndexOf(bytes, (byte)1)] = 0xE9;
+            request.Content = new ByteArrayContent(bytes);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
         // As curl does for big bodies: a refusal then arrives before the body is sent, not as a broken pipe halfway.
         request.Headers.ExpectContinue = json?.Length > 1024 * 1024;
         using var response = await node.Http.SendAsync(request);

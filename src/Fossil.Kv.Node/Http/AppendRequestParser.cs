@@ -64,7 +64,7 @@ internal static class AppendRequestParser
             {
                 case "stream" when withStream:
                     Read(ref reader);
-                    stream = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid("\"stream\" must be a string");
+                    stream = reader.TokenType == JsonTokenType.String ? Text(ref reader, "\"stream\"") : throw Invalid("\"stream\" must be a string");
                     break;
                 case "expectedVersion":
                     expected = ReadExpected(ref reader);
@@ -88,7 +88,7 @@ internal static class AppendRequestParser
         {
             if (reader.TryGetInt64(out var version) && version >= 0) return StreamState.StreamRevision(version);
         }
-        else if (reader.TokenType == JsonTokenType.String && StreamState.TryParse(reader.GetString(), out var state))
+        else if (reader.TokenType == JsonTokenType.String && StreamState.TryParse(Text(ref reader, "\"expectedVersion\""), out var state))
         {
             return state;
         }
@@ -122,13 +122,13 @@ internal static class AppendRequestParser
                 case "id":
                     Read(ref reader);
                     if (reader.TokenType == JsonTokenType.Null) break;
-                    if (reader.TokenType != JsonTokenType.String || !Guid.TryParse(reader.GetString(), out var parsed))
+                    if (reader.TokenType != JsonTokenType.String || !Guid.TryParse(Text(ref reader, $"{where}event {index} \"id\""), out var parsed))
                         throw Invalid($"{where}event {index} has an \"id\" that is not a UUID");
                     id = parsed;
                     break;
                 case "type":
                     Read(ref reader);
-                    type = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"{where}event {index} has a \"type\" that is not a string");
+                    type = reader.TokenType == JsonTokenType.String ? Text(ref reader, $"{where}event {index} \"type\"") : throw Invalid($"{where}event {index} has a \"type\" that is not a string");
                     break;
                 case "data":
                     data = RawValue(ref reader, body);
@@ -190,7 +190,7 @@ internal static class AppendRequestParser
             while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
             {
                 if (reader.TokenType != JsonTokenType.String) break;
-                values.Add(reader.GetString()!);
+                values.Add(Text(ref reader, $"{where}event {index} \"entities\""));
             }
             if (reader.TokenType == JsonTokenType.EndArray) return values;
         }
@@ -217,10 +217,23 @@ internal static class AppendRequestParser
         Read(ref reader);
         return reader.TokenType switch
         {
-            JsonTokenType.PropertyName => reader.GetString(),
+            JsonTokenType.PropertyName => Text(ref reader, "a property name"),
             JsonTokenType.EndObject => null,
             _ => throw Invalid("malformed JSON object"),
         };
+    }
+
+    /// <summary>The current string; bytes that are not UTF-8, or an escaped lone surrogate (<c>\uD800</c>, valid JSON but not text), are refused naming <paramref name="what"/>.</summary>
+    internal static string Text(ref Utf8JsonReader reader, string what)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Invalid($"{what} is not valid text (bytes that are not UTF-8, or an escaped lone surrogate such as \\uD800)");
+        }
     }
 
     internal static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string problem)
