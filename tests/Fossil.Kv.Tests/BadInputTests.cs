@@ -82,7 +82,9 @@ public sealed class BadInputTests(EtcdFixture etcd)
         ["empty type"] = Invalid(_ => [Event(type: "")], "Event 0", "has no type"),
         ["blank type"] = Invalid(_ => [Event(type: "  ")], "has no type"),
         ["type over 256 characters"] = Invalid(_ => [Event(type: new string('t', 257))], "type longer than 256"),
-        ["control character in a type"] = Invalid(_ => [Event(type: "a\tb")], "control characters in its type"),
+        ["control character in a type"] = Invalid(_ => [Event(type: "a\tb")], "control characters or a lone surrogate in its type"),
+        ["lone surrogate in a type"] = Invalid(_ => [Event(type: "a\uD800")], "control characters or a lone surrogate in its type"),
+        ["lone surrogate in an entity"] = Invalid(_ => [WithEntities("a\uDC00")], "invalid entity name"),
         ["unknown content type"] = Invalid(_ => [new EventData(null, "t", "x"u8.ToArray(), contentType: "text/plain")], "content type 'text/plain'"),
         ["metadata that is an array"] = Invalid(_ => [WithMetadata("[1]")], "metadata that is not a JSON object"),
         ["metadata that is not JSON"] = Invalid(_ => [WithMetadata("{\"a\":")], "metadata that is not valid JSON"),
@@ -97,6 +99,7 @@ public sealed class BadInputTests(EtcdFixture etcd)
         },
         ["an empty entity"] = Invalid(_ => [WithEntities("a", "")], "invalid entity name"),
         ["an entity with a newline"] = Invalid(_ => [WithEntities("a\nb")], "invalid entity name"),
+        ["an entity with a pair of surrogates (allowed) and a lone one"] = Invalid(_ => [WithEntities("\uD83D\uDE00", "\uD83D")], "invalid entity name"),
         ["an entity over 256 bytes"] = Invalid(_ => [WithEntities(new string('e', 257))], "invalid entity name", "1–256 bytes"),
         ["257 entities"] = Invalid(_ => [WithEntities([.. Enumerable.Range(0, 257).Select(i => $"e{i}")])], "more than 256 entities"),
 
