@@ -13,6 +13,13 @@ public static class CliApp
 {
     public const string EndpointsVariable = "FOSSIL_ETCD_ENDPOINTS";
     public const string DefaultEndpoint = "http://127.0.0.1:2379";
+    public const string CaCertVariable = "FOSSIL_ETCD_CACERT";
+    public const string CertVariable = "FOSSIL_ETCD_CERT";
+    public const string KeyVariable = "FOSSIL_ETCD_KEY";
+    public const string UserVariable = "FOSSIL_ETCD_USER";
+
+    /// <summary>Read from the environment only, so a password need not appear in a process list.</summary>
+    public const string PasswordVariable = "FOSSIL_ETCD_PASSWORD";
 
     /// <summary>Runs the CLI with <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CliEnvironment? environment = null)
@@ -57,6 +64,10 @@ public static class CliApp
         var root = new RootCommand("fossil: operate a Fossil.Kv event store directly through etcd.");
         root.Add(globals.Etcd);
         root.Add(globals.Prefix);
+        root.Add(globals.EtcdCaCert);
+        root.Add(globals.EtcdCert);
+        root.Add(globals.EtcdKey);
+        root.Add(globals.EtcdUser);
         root.Add(globals.Json);
         root.Add(StatusCommand.Create(runner));
         root.Add(ConfigCommands.Create(runner));
@@ -77,6 +88,16 @@ public static class CliApp
         await stderr.FlushAsync();
     }
 
+    /// <summary>
+    /// The message with its innermost cause appended when that says more: a TLS failure reads "The SSL
+    /// connection could not be established, see inner exception", and the reason (an untrusted certificate) is inside.
+    /// </summary>
+    private static string WithCause(Exception exception)
+    {
+        var cause = exception.GetBaseException().Message;
+        return exception.Message.Contains(cause, StringComparison.Ordinal) ? exception.Message : $"{exception.Message} ({cause})";
+    }
+
     /// <summary>The one place where exceptions become exit codes and messages.</summary>
     internal static (int Code, string Message) Describe(Exception exception, IReadOnlyList<string> endpoints)
     {
@@ -86,7 +107,10 @@ public static class CliApp
             CliException e => (e.ExitCode, e.Message),
             StreamNotFoundException or SegmentNotFoundException => (ExitCodes.NotFound, exception.Message),
             WrongExpectedVersionException or DuplicateEventIdException or SegmentStateException => (ExitCodes.Conflict, exception.Message),
-            StoreUnavailableException { InnerException: EtcdException inner } => (ExitCodes.Unavailable, $"etcd is unavailable{where}: {inner.Message}"),
+            // The store reports a refused login as unavailable; for an operator it is a wrong setting, not an outage.
+            StoreUnavailableException { InnerException: EtcdAuthenticationException or EtcdPermissionDeniedException } =>
+                (ExitCodes.Failure, $"etcd refused the credentials{where}: {WithCause(exception.InnerException!)}"),
+            StoreUnavailableException { InnerException: EtcdException inner } => (ExitCodes.Unavailable, $"etcd is unavailable{where}: {WithCause(inner)}"),
             StoreUnavailableException => (ExitCodes.Unavailable, exception.Message),
             FossilException => (ExitCodes.Failure, exception.Message),
             EtcdNoSpaceException => (ExitCodes.Failure,
@@ -94,7 +118,7 @@ public static class CliApp
             EtcdCompactedException => (ExitCodes.Failure, $"that revision has already been compacted ({exception.Message})"),
             EtcdInvalidArgumentException or EtcdTooManyOperationsException or EtcdRequestTooLargeException
                 or EtcdPermissionDeniedException or EtcdAuthenticationException => (ExitCodes.Failure, $"etcd refused the request{where}: {exception.Message}"),
-            EtcdException or HttpRequestException or TimeoutException => (ExitCodes.Unavailable, $"etcd is unavailable{where}: {exception.Message}"),
+            EtcdException or HttpRequestException or TimeoutException => (ExitCodes.Unavailable, $"etcd is unavailable{where}: {WithCause(exception)}"),
             OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
             IOException or UnauthorizedAccessException => (ExitCodes.Failure, exception.Message),
             _ => (ExitCodes.Failure, $"unexpected failure: {exception.GetType().Name}: {exception.Message}"),

@@ -72,8 +72,12 @@ internal sealed class CliContext : IAsyncDisposable
             Endpoints = endpoints,
             Prefix = prefix,
             Keys = new KeyLayout(prefix),
+            Security = EtcdSecurity.From(parseResult, globals, environment),
         };
     }
+
+    /// <summary>TLS files and etcd credentials, from the options or their environment variables.</summary>
+    private EtcdSecurity Security { get; init; } = new(null, null, null, null, null);
 
     /// <summary>Where this machine keeps materialized segments (<c>segment.directory</c>), for commands that touch local files.</summary>
     public string SegmentDirectory { get; set; } = "./data/segments";
@@ -88,6 +92,11 @@ internal sealed class CliContext : IAsyncDisposable
             ConnectTimeout = ConnectTimeout,
             CallTimeout = CallTimeout,
             Retry = new EtcdRetryOptions { MaxRetryDuration = MaxRetryDuration },
+            CaCertificateFile = Security.CaFile,
+            ClientCertificateFile = Security.CertFile,
+            ClientKeyFile = Security.KeyFile,
+            Username = Security.User,
+            Password = Security.Password,
         },
     };
 
@@ -140,4 +149,33 @@ internal sealed class CliContext : IAsyncDisposable
         if (_store is not null) await _store.DisposeAsync();
         if (_etcd is not null) await _etcd.DisposeAsync();
     }
+}
+
+/// <summary>How the CLI reaches a secured etcd; every file and pairing is checked before any connection is tried.</summary>
+internal sealed record EtcdSecurity(string? CaFile, string? CertFile, string? KeyFile, string? User, string? Password)
+{
+    public static EtcdSecurity From(ParseResult parseResult, GlobalOptions globals, CliEnvironment environment)
+    {
+        string? Value(Option<string?> option, string variable) =>
+            parseResult.GetValue(option) is { Length: > 0 } given ? given : environment.GetVariable(variable) is { Length: > 0 } set ? set : null;
+        var ca = ExistingFile(Value(globals.EtcdCaCert, CliApp.CaCertVariable), "--etcd-cacert");
+        var cert = ExistingFile(Value(globals.EtcdCert, CliApp.CertVariable), "--etcd-cert");
+        var key = ExistingFile(Value(globals.EtcdKey, CliApp.KeyVariable), "--etcd-key");
+        if ((cert is null) != (key is null))
+            throw CliException.Invalid("--etcd-cert and --etcd-key go together: give both the client certificate and its key.");
+        var user = Value(globals.EtcdUser, CliApp.UserVariable);
+        var password = environment.GetVariable(CliApp.PasswordVariable) is { Length: > 0 } fromVariable ? fromVariable : null;
+        if (user?.IndexOf(':', StringComparison.Ordinal) is >= 0 and var colon)
+        {
+            password = user[(colon + 1)..];
+            user = user[..colon];
+        }
+        if (user is { Length: 0 }) throw CliException.Invalid("--etcd-user names no user (expected NAME or NAME:PASSWORD).");
+        if (password is not null && user is null)
+            throw CliException.Invalid($"${CliApp.PasswordVariable} is set but no etcd user is given; pass --etcd-user NAME.");
+        return new EtcdSecurity(ca, cert, key, user, password);
+    }
+
+    private static string? ExistingFile(string? path, string option) =>
+        path is null || File.Exists(path) ? path : throw CliException.Invalid($"{option}: file '{path}' does not exist.");
 }

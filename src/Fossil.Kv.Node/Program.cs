@@ -84,6 +84,8 @@ app.MapGet("/metrics", async (HttpContext context, PrometheusMetrics metrics, No
     await context.Response.WriteAsync(metrics.Render(), context.RequestAborted);
 });
 
+// Resolved now: once the host is disposed they can no longer be asked how they ended.
+var backgroundServices = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToArray();
 try
 {
     await app.RunAsync();
@@ -93,5 +95,14 @@ finally
     // The store finishes in-flight appends before the embedded etcd under it stops.
     await app.DisposeAsync();
     if (embedded is not null) await embedded.DisposeAsync();
+}
+// A background service that failed (e.g. etcd refused the configured credentials) stopped the host: say why
+// and exit non-zero, so a supervisor sees a failure rather than a clean stop.
+if (backgroundServices.Select(s => s.ExecuteTask?.Exception?.InnerException).FirstOrDefault(e => e is not null) is { } failure)
+{
+    // The root cause (a TLS handshake, a refused password) is often only in the innermost exception.
+    var cause = failure.GetBaseException().Message;
+    await Console.Error.WriteLineAsync($"error: the node stopped: {failure.Message}{(failure.Message.Contains(cause, StringComparison.Ordinal) ? "" : $" ({cause})")}");
+    return 1;
 }
 return 0;

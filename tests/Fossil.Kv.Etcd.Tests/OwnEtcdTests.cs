@@ -133,9 +133,7 @@ public sealed class AuthTests
     {
         await using var etcd = await EtcdCluster.StartAsync(1);
         var urls = etcd.ClientUrls;
-        await EtcdCtl.RunAsync(urls, "user", "add", "root", "--new-user-password=secret");
-        await EtcdCtl.RunAsync(urls, "user", "grant-role", "root", "root");
-        await EtcdCtl.RunAsync(urls, "auth", "enable");
+        await EtcdCtl.EnableAuthAsync(urls, "secret");
 
         await using (var client = Create(urls, o => { o.Username = "root"; o.Password = "secret"; }))
         {

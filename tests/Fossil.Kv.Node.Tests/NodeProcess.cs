@@ -7,12 +7,20 @@ namespace Fossil.Kv.Node.Tests;
 internal sealed class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
 
     private NodeProcess(Process process, Uri baseAddress)
     {
         _process = process;
         BaseAddress = baseAddress;
     }
+
+    /// <summary>What the node printed so far, stdout and stderr interleaved.</summary>
+    public string Output => string.Join('\n', _output);
+
+    public int ExitCode => _process.ExitCode;
+
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
     public Uri BaseAddress { get; }
 
@@ -34,11 +42,12 @@ internal sealed class NodeProcess : IAsyncDisposable
         start.ArgumentList.Add(baseAddress.AbsoluteUri.TrimEnd('/'));
         foreach (var arg in args) start.ArgumentList.Add(arg);
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var node = new NodeProcess(process, baseAddress);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) node._output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) node._output.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new NodeProcess(process, baseAddress);
+        return node;
     }
 
     public bool HasExited => _process.HasExited;

@@ -31,6 +31,18 @@ public static class EtcdCtl
         return await stdout.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Adds the <c>root</c> user with <paramref name="password"/> and turns authentication on: from then on
+    /// every request needs that user's token. <paramref name="connection"/> carries extra etcdctl flags (TLS).
+    /// </summary>
+    public static async Task EnableAuthAsync(IEnumerable<Uri> endpoints, string password, params string[] connection)
+    {
+        var urls = endpoints.ToArray();
+        await RunAsync(urls, [.. connection, "user", "add", "root", $"--new-user-password={password}"]).ConfigureAwait(false);
+        await RunAsync(urls, [.. connection, "user", "grant-role", "root", "root"]).ConfigureAwait(false);
+        await RunAsync(urls, [.. connection, "auth", "enable"]).ConfigureAwait(false);
+    }
+
     internal static async Task<bool> IsLeaderAsync(EtcdMember member)
     {
         if (!await member.IsHealthyAsync().ConfigureAwait(false)) return false;

@@ -74,7 +74,7 @@ public sealed class EtcdMember : IAsyncDisposable
         ProcessRegistry.Track(this);
     }
 
-    private static void StartWatchdog(int etcdPid)
+    internal static void StartWatchdog(int etcdPid)
     {
         var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         var child = etcdPid.ToString(CultureInfo.InvariantCulture);

@@ -23,6 +23,13 @@ internal static class SegmentCommands
 
     private static Argument<string> SegmentArgument() => new("sid") { Description = "segment id, e.g. 20261122T000000Z-p03-g000" };
 
+    /// <summary>The segment argument; a malformed id is invalid input (exit 1), not a missing segment (exit 3).</summary>
+    private static string SegmentIdOf(CliContext context, Argument<string> argument)
+    {
+        var id = context.ParseResult.GetValue(argument)!;
+        return SegmentId.TryParse(id, out _) ? id : throw CliException.Invalid($"'{id}' is not a segment id (expected e.g. 20261122T000000Z-p03-g000).");
+    }
+
     private static Option<string> DirectoryOption() => new("--dir") { Description = "segment.directory of this machine", DefaultValueFactory = _ => "./data/segments" };
 
     private static Command Seal(CommandRunner runner)
@@ -31,8 +38,9 @@ internal static class SegmentCommands
         var command = new Command("seal", "seal a segment now (an active one's partition moves on to a new segment)") { sid };
         runner.SetAction(command, async context =>
         {
+            var id = SegmentIdOf(context, sid);
             var store = await context.OpenStoreAsync();
-            var segment = await store.SealSegmentAsync(context.ParseResult.GetValue(sid)!, context.CancellationToken);
+            var segment = await store.SealSegmentAsync(id, context.CancellationToken);
             if (context.Json) context.WriteJson(writer => JsonOutput.WriteSegment(writer, segment));
             else context.Console.WriteLine($"{segment.SegmentId} is {JsonOutput.StatusName(segment.Status)}");
         });
@@ -46,7 +54,7 @@ internal static class SegmentCommands
         var command = new Command("evict", "drop a sealed segment now: its events, keys and files (destructive)") { sid, yes };
         runner.SetAction(command, async context =>
         {
-            var id = context.ParseResult.GetValue(sid)!;
+            var id = SegmentIdOf(context, sid);
             var store = await context.OpenStoreAsync();
             await store.GetSegmentAsync(id, context.CancellationToken);
             await context.ConfirmAsync($"drop segment {id} and every event in it", context.ParseResult.GetValue(yes));
@@ -67,7 +75,7 @@ internal static class SegmentCommands
         runner.SetAction(command, async context =>
         {
             context.SegmentDirectory = context.ParseResult.GetValue(dir)!;
-            var id = context.ParseResult.GetValue(sid)!;
+            var id = SegmentIdOf(context, sid);
             var store = await context.OpenStoreAsync();
             var built = await store.MaterializeSegmentAsync(id, context.CancellationToken);
             var path = Path.Combine(Path.GetFullPath(context.SegmentDirectory), id);
@@ -84,7 +92,7 @@ internal static class SegmentCommands
         var command = new Command("verify", "check a materialized segment's files: headers, checksums and structure") { sid, dir };
         runner.SetAction(command, context =>
         {
-            var id = context.ParseResult.GetValue(sid)!;
+            var id = SegmentIdOf(context, sid);
             var path = Path.Combine(Path.GetFullPath(context.ParseResult.GetValue(dir)!), id);
             if (!Directory.Exists(path)) throw CliException.NotFound($"segment {id} is not materialized in {Path.GetDirectoryName(path)}");
             var ok = Fossil.Kv.SegmentFiles.SegmentFileSet.TryVerify(path, out var problem);
@@ -139,8 +147,9 @@ internal static class SegmentCommands
         var command = new Command("show", "one segment's catalog record") { sid };
         runner.SetAction(command, async context =>
         {
+            var id = SegmentIdOf(context, sid);
             var store = await context.OpenStoreAsync();
-            var segment = await store.GetSegmentAsync(context.ParseResult.GetValue(sid)!, context.CancellationToken);
+            var segment = await store.GetSegmentAsync(id, context.CancellationToken);
             if (context.Json)
             {
                 context.WriteJson(writer => JsonOutput.WriteSegment(writer, segment));

@@ -23,6 +23,13 @@ internal static class StreamCommands
 
     private static Argument<string> StreamArgument() => new("stream") { Description = "stream name" };
 
+    /// <summary>The stream argument, checked before etcd is touched, so a bad name never opens (or seeds) a store.</summary>
+    private static string ValidStream(string? stream)
+    {
+        Keyspace.StreamName.EnsureValid(stream);
+        return stream!;
+    }
+
     private static Command Append(CommandRunner runner)
     {
         var stream = StreamArgument();
@@ -41,6 +48,7 @@ internal static class StreamCommands
         runner.SetAction(command, async context =>
         {
             var result = context.ParseResult;
+            var streamName = ValidStream(result.GetValue(stream));
             var expectedText = result.GetValue(expected)!;
             if (!StreamState.TryParse(expectedText, out var state))
                 throw CliException.Invalid($"--expected must be any, no_stream, exists or a version number (got '{expectedText}').");
@@ -51,7 +59,7 @@ internal static class StreamCommands
             var eventData = new EventData(result.GetValue(id), eventType, payload, metadataBytes);
 
             var store = await context.OpenStoreAsync(mustExist: false);
-            var appended = await store.AppendToStreamAsync(result.GetValue(stream)!, state, [eventData], context.CancellationToken);
+            var appended = await store.AppendToStreamAsync(streamName, state, [eventData], context.CancellationToken);
             if (context.Json)
             {
                 context.WriteJson(writer => JsonOutput.WriteAppendResult(writer, appended));
@@ -111,6 +119,7 @@ internal static class StreamCommands
         runner.SetAction(command, async context =>
         {
             var result = context.ParseResult;
+            var streamName = ValidStream(result.GetValue(stream));
             var max = result.GetValue(limit);
             if (max < 1) throw CliException.Invalid($"--limit must be at least 1 (got {max}).");
             var direction = result.GetValue(backward) ? Direction.Backwards : Direction.Forwards;
@@ -119,7 +128,7 @@ internal static class StreamCommands
                 throw CliException.Invalid($"--from must be a version number, 0 or more (got {start}).");
             var store = await context.OpenStoreAsync();
             var events = new List<RecordedEvent>();
-            await foreach (var e in store.ReadStreamAsync(result.GetValue(stream)!, direction, start, (long)max + 1, context.CancellationToken))
+            await foreach (var e in store.ReadStreamAsync(streamName, direction, start, (long)max + 1, context.CancellationToken))
                 events.Add(e);
             long? next = events.Count > max ? events[max].Version : null;
             if (events.Count > max) events.RemoveAt(max);
@@ -151,8 +160,9 @@ internal static class StreamCommands
         var command = new Command("info", "a stream's version and the segments it has events in") { stream };
         runner.SetAction(command, async context =>
         {
+            var streamName = ValidStream(context.ParseResult.GetValue(stream));
             var store = await context.OpenStoreAsync();
-            var info = await store.GetStreamAsync(context.ParseResult.GetValue(stream)!, context.CancellationToken);
+            var info = await store.GetStreamAsync(streamName, context.CancellationToken);
             if (context.Json)
             {
                 context.WriteJson(writer =>
@@ -228,8 +238,9 @@ internal static class StreamCommands
                         throw CliException.Invalid($"--after must be a stream version, -1 or more (got '{afterText}').");
                     afterVersion = version;
                 }
+                var streamName = ValidStream(result.GetValue(stream));
                 var store = await context.OpenStoreAsync();
-                events = store.SubscribeToStreamAsync(result.GetValue(stream)!, afterVersion, context.CancellationToken);
+                events = store.SubscribeToStreamAsync(streamName, afterVersion, context.CancellationToken);
             }
             await PrintAsync(context, events, limit, context.CancellationToken);
         });

@@ -49,18 +49,21 @@ internal static class AdminEndpoints
         });
         app.MapGet("/segments/{sid}", async (HttpContext context, EventStore store, string sid) =>
         {
+            EnsureSegmentId(sid);
             var segment = await store.GetSegmentAsync(sid, context.RequestAborted);
             await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment, store.IsMaterialized(sid)));
         });
 
         app.MapPost("/segments/{sid}/seal", async (HttpContext context, EventStore store, string sid) =>
         {
+            EnsureSegmentId(sid);
             var segment = await store.SealSegmentAsync(sid, context.RequestAborted);
             await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment, store.IsMaterialized(sid)));
         });
 
         app.MapDelete("/segments/{sid}", async (HttpContext context, EventStore store, string sid) =>
         {
+            EnsureSegmentId(sid);
             await store.GetSegmentAsync(sid, context.RequestAborted);
             await store.EvictSegmentAsync(sid, context.RequestAborted);
             await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
@@ -89,6 +92,13 @@ internal static class AdminEndpoints
                 ? Results.Json(new { status = "ready" })
                 : Results.Json(new { error = "unavailable", message = "etcd is not reachable." }, statusCode: StatusCodes.Status503ServiceUnavailable);
         });
+    }
+
+    /// <summary>A malformed id is a bad request (400), not a segment that happens to be missing (404).</summary>
+    private static void EnsureSegmentId(string sid)
+    {
+        if (!SegmentId.TryParse(sid, out _))
+            throw new InvalidRequestException($"'{sid}' is not a segment id (expected e.g. 20261122T000000Z-p03-g000).");
     }
 
     private static void WriteSettings(Utf8JsonWriter writer, StoreSettings settings)

@@ -13,7 +13,7 @@ internal static class AppendRequestParser
     public static (StreamState Expected, List<EventData> Events) ParseStreamAppend(ReadOnlyMemory<byte> body)
     {
         var reader = Start(body.Span);
-        var (expected, events) = ReadStreamAppend(ref reader, body, withStream: false).Item2;
+        var (expected, events) = ReadStreamAppend(ref reader, body, where: null).Item2;
         return (expected, events);
     }
 
@@ -30,7 +30,7 @@ internal static class AppendRequestParser
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
                 if (reader.TokenType != JsonTokenType.StartObject) throw Invalid("each entry of \"streams\" must be an object");
-                var (stream, (expected, events)) = ReadStreamAppend(ref reader, body, withStream: true);
+                var (stream, (expected, events)) = ReadStreamAppend(ref reader, body, where: $"streams[{streams.Count}] ");
                 streams.Add(new StreamAppend(stream!, expected, events));
             }
         }
@@ -51,8 +51,10 @@ internal static class AppendRequestParser
         return reader;
     }
 
-    private static (string? Stream, (StreamState, List<EventData>)) ReadStreamAppend(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, bool withStream)
+    /// <summary>One stream's part; <c>where</c> is null for a single-stream body, else the entry (<c>streams[1] </c>) that messages name.</summary>
+    private static (string? Stream, (StreamState, List<EventData>)) ReadStreamAppend(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, string? where)
     {
+        var withStream = where is not null;
         string? stream = null;
         var expected = StreamState.Any;
         List<EventData>? events = null;
@@ -62,13 +64,13 @@ internal static class AppendRequestParser
             {
                 case "stream" when withStream:
                     Read(ref reader);
-                    stream = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid("\"stream\" must be a string");
+                    stream = reader.TokenType == JsonTokenType.String ? Text(ref reader, "\"stream\"") : throw Invalid("\"stream\" must be a string");
                     break;
                 case "expectedVersion":
                     expected = ReadExpected(ref reader);
                     break;
                 case "events":
-                    events = ReadEvents(ref reader, body);
+                    events = ReadEvents(ref reader, body, where ?? "");
                     break;
                 default:
                     throw Invalid($"unknown property '{name}' (expected {(withStream ? "\"stream\", " : "")}\"expectedVersion\" and \"events\")");
@@ -86,26 +88,26 @@ internal static class AppendRequestParser
         {
             if (reader.TryGetInt64(out var version) && version >= 0) return StreamState.StreamRevision(version);
         }
-        else if (reader.TokenType == JsonTokenType.String && StreamState.TryParse(reader.GetString(), out var state))
+        else if (reader.TokenType == JsonTokenType.String && StreamState.TryParse(Text(ref reader, "\"expectedVersion\""), out var state))
         {
             return state;
         }
         throw Invalid("\"expectedVersion\" must be \"any\", \"no_stream\", \"exists\" or a version number (0 or more)");
     }
 
-    private static List<EventData> ReadEvents(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body)
+    private static List<EventData> ReadEvents(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, string where)
     {
-        Expect(ref reader, JsonTokenType.StartArray, "\"events\" must be an array");
+        Expect(ref reader, JsonTokenType.StartArray, $"{where}\"events\" must be an array");
         var events = new List<EventData>();
         while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType != JsonTokenType.StartObject) throw Invalid($"event {events.Count} must be an object");
-            events.Add(ReadEvent(ref reader, body, events.Count));
+            if (reader.TokenType != JsonTokenType.StartObject) throw Invalid($"{where}event {events.Count} must be an object");
+            events.Add(ReadEvent(ref reader, body, where, events.Count));
         }
         return events;
     }
 
-    private static EventData ReadEvent(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, int index)
+    private static EventData ReadEvent(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, string where, int index)
     {
         Guid? id = null;
         string? type = null;
@@ -120,13 +122,13 @@ internal static class AppendRequestParser
                 case "id":
                     Read(ref reader);
                     if (reader.TokenType == JsonTokenType.Null) break;
-                    if (reader.TokenType != JsonTokenType.String || !Guid.TryParse(reader.GetString(), out var parsed))
-                        throw Invalid($"event {index} has an \"id\" that is not a UUID");
+                    if (reader.TokenType != JsonTokenType.String || !Guid.TryParse(Text(ref reader, $"{where}event {index} \"id\""), out var parsed))
+                        throw Invalid($"{where}event {index} has an \"id\" that is not a UUID");
                     id = parsed;
                     break;
                 case "type":
                     Read(ref reader);
-                    type = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"event {index} has a \"type\" that is not a string");
+                    type = reader.TokenType == JsonTokenType.String ? Text(ref reader, $"{where}event {index} \"type\"") : throw Invalid($"{where}event {index} has a \"type\" that is not a string");
                     break;
                 case "data":
                     data = RawValue(ref reader, body);
@@ -134,26 +136,26 @@ internal static class AppendRequestParser
                 case "dataBase64":
                     Read(ref reader);
                     if (reader.TokenType != JsonTokenType.String || !reader.TryGetBytesFromBase64(out binary))
-                        throw Invalid($"event {index} has \"dataBase64\" that is not base64");
+                        throw Invalid($"{where}event {index} has \"dataBase64\" that is not base64");
                     break;
                 case "metadata":
                     Read(ref reader);
                     if (reader.TokenType == JsonTokenType.Null) break;
-                    if (reader.TokenType != JsonTokenType.StartObject) throw Invalid($"event {index} has \"metadata\" that is not a JSON object");
+                    if (reader.TokenType != JsonTokenType.StartObject) throw Invalid($"{where}event {index} has \"metadata\" that is not a JSON object");
                     metadata = RawValueFromCurrent(ref reader, body);
                     break;
                 case "vector":
-                    vector = ReadVector(ref reader, $"event {index} has a \"vector\" that is not an array of numbers");
+                    vector = ReadVector(ref reader, $"{where}event {index} has a \"vector\" that is not an array of numbers");
                     break;
                 case "entities":
-                    entities = ReadStrings(ref reader, $"event {index} has \"entities\" that is not an array of strings");
+                    entities = ReadEntities(ref reader, where, index);
                     break;
                 default:
-                    throw Invalid($"event {index} has unknown property '{name}'");
+                    throw Invalid($"{where}event {index} has unknown property '{name}'");
             }
         }
-        if (string.IsNullOrEmpty(type)) throw Invalid($"event {index} has no \"type\"");
-        if (data is not null && binary is not null) throw Invalid($"event {index} has both \"data\" and \"dataBase64\"");
+        if (string.IsNullOrEmpty(type)) throw Invalid($"{where}event {index} has no \"type\"");
+        if (data is not null && binary is not null) throw Invalid($"{where}event {index} has both \"data\" and \"dataBase64\"");
         var payload = binary is not null ? binary : data ?? ReadOnlyMemory<byte>.Empty;
         return new EventData(id, type, payload, metadata, binary is not null ? EventData.BinaryContentType : EventData.JsonContentType)
         {
@@ -171,18 +173,28 @@ internal static class AppendRequestParser
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var value))
                 throw Invalid(problem);
+            // JSON has no NaN or Infinity; a number beyond float32's range would become one.
+            if (!float.IsFinite((float)value))
+                throw Invalid($"{problem}: the number at index {values.Count} ({value.ToString(System.Globalization.CultureInfo.InvariantCulture)}) does not fit a finite float32");
             values.Add((float)value);
         }
         return [.. values];
     }
 
-    private static List<string> ReadStrings(ref Utf8JsonReader reader, string problem)
+    private static List<string> ReadEntities(ref Utf8JsonReader reader, string where, int index)
     {
-        Expect(ref reader, JsonTokenType.StartArray, problem);
+        Read(ref reader);
         var values = new List<string>();
-        while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
-            values.Add(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw Invalid(problem));
-        return values;
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            while (Read(ref reader) && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.String) break;
+                values.Add(Text(ref reader, $"{where}event {index} \"entities\""));
+            }
+            if (reader.TokenType == JsonTokenType.EndArray) return values;
+        }
+        throw Invalid($"{where}event {index} has \"entities\" that is not an array of strings");
     }
 
     /// <summary>The next value's raw JSON bytes, sliced from the body.</summary>
@@ -205,10 +217,23 @@ internal static class AppendRequestParser
         Read(ref reader);
         return reader.TokenType switch
         {
-            JsonTokenType.PropertyName => reader.GetString(),
+            JsonTokenType.PropertyName => Text(ref reader, "a property name"),
             JsonTokenType.EndObject => null,
             _ => throw Invalid("malformed JSON object"),
         };
+    }
+
+    /// <summary>The current string; bytes that are not UTF-8, or an escaped lone surrogate (<c>\uD800</c>, valid JSON but not text), are refused naming <paramref name="what"/>.</summary>
+    internal static string Text(ref Utf8JsonReader reader, string what)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Invalid($"{what} is not valid text (bytes that are not UTF-8, or an escaped lone surrogate such as \\uD800)");
+        }
     }
 
     internal static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string problem)

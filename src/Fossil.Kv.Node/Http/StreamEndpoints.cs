@@ -107,6 +107,8 @@ internal static class StreamEndpoints
     private static async Task SubscribeAsync(HttpContext context, EventStore store)
     {
         var stream = StreamRoutes.StreamName(context, "/subscribe");
+        // The subscription checks the name only when first enumerated, after the 200 and its headers are sent.
+        Keyspace.StreamName.EnsureValid(stream);
         var after = context.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } lastEventId ? lastEventId : context.Request.Query["after"].ToString();
         long? afterVersion = after.Length == 0 ? null
             : long.TryParse(after, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var version) && version >= -1 ? version

@@ -76,7 +76,7 @@ internal sealed class PreparedAppend
         var where = new Where(stream, index);
         if (string.IsNullOrWhiteSpace(e.Type)) throw new InvalidRequestException($"{where} has no type.");
         if (e.Type.Length > AppendLimits.MaxTypeLength) throw new InvalidRequestException($"{where} has a type longer than {AppendLimits.MaxTypeLength} characters.");
-        if (HasControlCharacters(e.Type)) throw new InvalidRequestException($"{where} has control characters in its type.");
+        if (!IsText(e.Type)) throw new InvalidRequestException($"{where} has control characters or a lone surrogate in its type.");
         if (e.ContentType is not (EventData.JsonContentType or EventData.BinaryContentType))
             throw new InvalidRequestException($"{where} has content type '{e.ContentType}'; use {EventData.JsonContentType} or {EventData.BinaryContentType}.");
         if (!e.Metadata.IsEmpty) EnsureJsonObject(e.Metadata.Span, where);
@@ -105,18 +105,29 @@ internal sealed class PreparedAppend
             if (entities.Count > AppendLimits.MaxEntitiesPerEvent) throw new InvalidRequestException($"{where} names more than {AppendLimits.MaxEntitiesPerEvent} entities.");
             foreach (var entity in entities)
             {
-                if (string.IsNullOrEmpty(entity) || HasControlCharacters(entity) || Encoding.UTF8.GetByteCount(entity) > AppendLimits.MaxEntityBytes)
-                    throw new InvalidRequestException($"{where} has an invalid entity name: entities are 1–{AppendLimits.MaxEntityBytes} bytes of UTF-8 without control characters.");
+                if (string.IsNullOrEmpty(entity) || !IsText(entity) || Encoding.UTF8.GetByteCount(entity) > AppendLimits.MaxEntityBytes)
+                    throw new InvalidRequestException($"{where} has an invalid entity name: entities are 1–{AppendLimits.MaxEntityBytes} bytes of UTF-8 without control characters or lone surrogates.");
                 if (!record.Entities.Contains(entity)) record.Entities.Add(entity);
             }
         }
         return record;
     }
 
-    private static bool HasControlCharacters(string text)
+    /// <summary>
+    /// No control characters and no lone surrogate: UTF-8 cannot carry a lone surrogate, and the record would
+    /// silently store U+FFFD in its place, so the event would not read back as it was sent.
+    /// </summary>
+    private static bool IsText(string text)
     {
-        foreach (var c in text) if (char.IsControl(c)) return true;
-        return false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsControl(c) || char.IsLowSurrogate(c)) return false;
+            if (!char.IsHighSurrogate(c)) continue;
+            if (i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1])) return false;
+            i++;
+        }
+        return true;
     }
 
     /// <summary>Names an event in error messages; formatted only when one is thrown.</summary>

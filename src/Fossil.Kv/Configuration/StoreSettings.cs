@@ -80,16 +80,25 @@ public sealed record StoreSettings
     /// <summary>Applies every setting in a JSON object (values as strings or numbers); all or nothing.</summary>
     public StoreSettings WithJson(JsonObject changes)
     {
+        ArgumentNullException.ThrowIfNull(changes);
         var result = this;
-        foreach (var (name, node) in changes)
+        try
         {
-            var value = node switch
+            foreach (var (name, node) in changes)
             {
-                JsonValue v when v.TryGetValue<string>(out var s) => s,
-                JsonValue v when v.TryGetValue<JsonElement>(out var e) && e.ValueKind == JsonValueKind.Number => e.GetRawText(),
-                _ => throw new InvalidSettingException(name, $"'{name}' must be a string or a number"),
-            };
-            result = result.With(name, value);
+                var value = node switch
+                {
+                    JsonValue v when v.TryGetValue<string>(out var s) => s,
+                    JsonValue v when v.TryGetValue<JsonElement>(out var e) && e.ValueKind == JsonValueKind.Number => e.GetRawText(),
+                    _ => throw new InvalidSettingException(name, $"'{name}' must be a string or a number"),
+                };
+                result = result.With(name, value);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // JSON text is decoded only when read: invalid UTF-8 or an escaped lone surrogate (\uD800) surfaces here.
+            throw new InvalidSettingException("", "the settings hold a name or value that is not valid text (bytes that are not UTF-8, or an escaped lone surrogate such as \\uD800)");
         }
         return result;
     }
