@@ -98,6 +98,7 @@ public sealed class BadInputTests(NodeFixture node)
         ["vector value that is a string"] = Invalid("""{"events":[{"type":"t","vector":[1,"x",3]}]}""", "\"vector\" that is not an array of numbers"),
         ["vector that is not an array"] = Invalid("""{"events":[{"type":"t","vector":{"x":1}}]}""", "\"vector\" that is not an array of numbers"),
         ["empty vector"] = Invalid("""{"events":[{"type":"t","vector":[]}]}""", "empty vector"),
+        ["all-zero vector under the cosine metric"] = Invalid("""{"events":[{"type":"t","vector":[0,0,0]}]}""", "all-zero vector"),
 
         // Ids and idempotency.
         ["id that is not a UUID"] = Invalid("""{"events":[{"type":"t","id":"order-1"}]}""", "\"id\" that is not a UUID"),

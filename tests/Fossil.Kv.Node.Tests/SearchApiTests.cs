@@ -74,6 +74,8 @@ public sealed class SearchApiTests(NodeFixture node)
     [InlineData("""{"vector":[1],"k":"ten"}""", "\"k\"")]
     [InlineData("""{"vector":[1],"from":"yesterday"}""", "\"from\"")]
     [InlineData("""{"vector":[1],"entity":7}""", "\"entity\"")]
+    [InlineData("""{"vector":[1],"entity":"\uD800"}""", "\"entity\" is not valid text")]
+    [InlineData("""{"vector":[1],"streamPrefix":"\uDC00x"}""", "\"streamPrefix\" is not valid text")]
     [InlineData("""{"vector":[1],"colour":"red"}""", "unknown property")]
     [InlineData("""{"vector":[1]""", "JSON")]
     public async Task malformed_searches_answer_400_naming_the_problem(string body, string problem)

@@ -92,6 +92,7 @@ public sealed class BadInputTests(EtcdFixture etcd)
         ["NaN in a vector"] = Invalid(_ => [WithVector(1, float.NaN, 3)], "non-finite vector value", "index 1"),
         ["infinity in a vector"] = Invalid(_ => [WithVector(float.PositiveInfinity)], "non-finite vector value", "index 0"),
         ["empty vector"] = Invalid(_ => [WithVector()], "empty vector"),
+        ["all-zero vector under the cosine metric"] = Invalid(_ => [WithVector(0, 0, 0)], "all-zero vector", "cosine"),
         ["vectors of two dimensions in one append"] = Invalid(_ => [WithVector(1, 2, 3), WithVector(1, 2)], "dimension 2", "vector.dimension is 3"),
         ["vector of the store's wrong dimension"] = Invalid(_ => [WithVector(1, 2, 3, 4)], "dimension 4", "vector.dimension is 3") with
         {

@@ -51,10 +51,10 @@ internal static class SearchEndpoints
                     to = ReadTime(ref reader, name);
                     break;
                 case "streamPrefix":
-                    streamPrefix = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid("\"streamPrefix\" must be a string");
+                    streamPrefix = reader.TokenType == JsonTokenType.String ? AppendRequestParser.Text(ref reader, "\"streamPrefix\"") : throw Invalid("\"streamPrefix\" must be a string");
                     break;
                 case "entity":
-                    entity = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid("\"entity\" must be a string");
+                    entity = reader.TokenType == JsonTokenType.String ? AppendRequestParser.Text(ref reader, "\"entity\"") : throw Invalid("\"entity\" must be a string");
                     break;
                 default:
                     throw Invalid($"unknown property '{name}' (expected \"vector\", \"k\", \"from\", \"to\", \"streamPrefix\", \"entity\" or \"ef\")");

@@ -43,7 +43,12 @@ internal sealed class PreparedAppend
     }
 
     /// <summary>Validates an append against the contract (SPEC §2, §6); throws naming the first problem.</summary>
-    public static PreparedAppend Create(string stream, StreamState expected, IReadOnlyList<EventData> events, int vectorDimension)
+    /// <param name="stream">The stream appended to.</param>
+    /// <param name="expected">The caller's expected stream state.</param>
+    /// <param name="events">The events, 1 to 1000.</param>
+    /// <param name="vectorDimension">The store's <c>vector.dimension</c>, 0 while no vector has fixed it.</param>
+    /// <param name="cosine">Whether the store measures cosine distance, under which a zero vector has no direction and cannot be indexed.</param>
+    public static PreparedAppend Create(string stream, StreamState expected, IReadOnlyList<EventData> events, int vectorDimension, bool cosine = false)
     {
         StreamName.EnsureValid(stream);
         ArgumentNullException.ThrowIfNull(events);
@@ -60,7 +65,7 @@ internal sealed class PreparedAppend
         {
             var e = events[i] ?? throw new InvalidRequestException($"Event {i} of the append to '{stream}' is null.");
             if (ids is not null && !ids.Add(e.Id)) throw new InvalidRequestException($"Event id {e.Id} appears twice in the append to '{stream}'.");
-            records[i] = ToRecord(stream, i, e, ref vectorDimension);
+            records[i] = ToRecord(stream, i, e, ref vectorDimension, cosine);
             bytes += records[i].CalculateSize() + AssignedFieldsBytes + 16;
         }
         if (bytes > AppendLimits.MaxAppendBytes)
@@ -70,7 +75,7 @@ internal sealed class PreparedAppend
         return new PreparedAppend(stream, expected, records, bytes);
     }
 
-    private static EventRecord ToRecord(string stream, int index, EventData e, ref int vectorDimension)
+    private static EventRecord ToRecord(string stream, int index, EventData e, ref int vectorDimension, bool cosine)
     {
         // Only formatted when something is wrong: this runs for every event.
         var where = new Where(stream, index);
@@ -97,6 +102,8 @@ internal sealed class PreparedAppend
                 throw new InvalidRequestException($"{where} has a vector of dimension {vector.Length}; this store's vector.dimension is {vectorDimension}.");
             for (var d = 0; d < vector.Length; d++)
                 if (!float.IsFinite(vector[d])) throw new InvalidRequestException($"{where} has a non-finite vector value ({vector[d]}) at index {d}.");
+            if (cosine && !vector.AsSpan().ContainsAnyExcept(0f))
+                throw new InvalidRequestException($"{where} has an all-zero vector, which has no direction for this store's cosine metric (vector.metric).");
             vectorDimension = vector.Length;
             record.Vector.AddRange(vector);
         }
