@@ -99,8 +99,8 @@ public sealed partial class EventStore
     private async Task<List<ISearchSegment>> OpenSearchPoolAsync(DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
     {
         await _search.EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
-        var (segments, _) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
-        _search.ReleaseSettled(segments);
+        var (segments, snapshot) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
+        _search.ReleaseSettled(segments, snapshot);
         var pool = new List<ISearchSegment>();
         foreach (var view in segments)
         {

@@ -28,6 +28,9 @@ internal sealed class ActiveSegmentIndex(SegmentId segment, VectorMetric metric,
 
     public SegmentId Segment { get; } = segment;
 
+    /// <summary>The commit revision of the first event indexed; a catalog read at an older revision cannot list the segment yet.</summary>
+    public long FirstRevision { get; private set; } = long.MaxValue;
+
     /// <summary>Events indexed so far; the segment record's <c>document_count</c> once caught up.</summary>
     public long EventCount => Volatile.Read(ref _count);
 
@@ -38,6 +41,7 @@ internal sealed class ActiveSegmentIndex(SegmentId segment, VectorMetric metric,
         try
         {
             if (_released || e.Position <= _last) return;
+            if (FirstRevision == long.MaxValue) FirstRevision = e.Position.Revision;
             _bySegmentPosition[e.SegmentPosition] = e;
             TrackEntities(e);
             if (e.Vector is { Length: > 0 } vector)

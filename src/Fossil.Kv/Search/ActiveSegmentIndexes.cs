@@ -95,15 +95,24 @@ internal sealed class ActiveSegmentIndexes(
         if (_indexes.TryRemove(segment, out var index)) index.Release();
     }
 
-    /// <summary>Frees the indexes of segments that are materialized here or no longer Active or Sealed in <paramref name="catalogSegments"/>.</summary>
-    public void ReleaseSettled(IReadOnlyList<SegmentView> catalogSegments)
+    /// <summary>
+    /// Frees the indexes of segments that are materialized here or no longer Active or Sealed in a catalog read
+    /// at <paramref name="snapshot"/>. A segment missing from a read older than its first event (a concurrent
+    /// query's, or one taken before a rotation) is not gone, only too new for that read: it is kept.
+    /// </summary>
+    public void ReleaseSettled(IReadOnlyList<SegmentView> catalogSegments, long snapshot)
     {
         if (_indexes.IsEmpty) return;
         var byId = catalogSegments.ToDictionary(s => s.Record.Id);
-        foreach (var id in _indexes.Keys)
+        foreach (var (id, index) in _indexes)
         {
-            var retained = byId.TryGetValue(id, out var view) && view.Record.Status is SegmentStatus.Active or SegmentStatus.Sealed;
-            if (!retained || (view!.Record.Status == SegmentStatus.Sealed && local.TryGet(id) is not null)) Release(id);
+            if (!byId.TryGetValue(id, out var view))
+            {
+                if (snapshot >= index.FirstRevision) Release(id);
+                continue;
+            }
+            if (view.Record.Status is not (SegmentStatus.Active or SegmentStatus.Sealed)
+                || (view.Record.Status == SegmentStatus.Sealed && local.TryGet(id) is not null)) Release(id);
         }
     }
 
@@ -157,7 +166,8 @@ internal sealed class ActiveSegmentIndexes(
             return;
         }
         // A new segment means a rotation: segments sealed by it may have their files by now.
-        ReleaseSettled((await catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false)).Segments);
+        var (segments, snapshot) = await catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
+        ReleaseSettled(segments, snapshot);
         var settings = await catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
         index = _indexes.GetOrAdd(id, segment => new ActiveSegmentIndex(segment, settings.Metric, settings.Hnsw));
         index.Add(e);
