@@ -14,6 +14,7 @@ namespace Fossil.Kv.Reads;
 /// One decoder per reader; not thread-safe. Field numbers and wire types must match records.proto
 /// (tests check this decoder against the generated parser on random records).
 /// </remarks>
+[System.Runtime.CompilerServices.SkipLocalsInit] // the stack buffer for interned names is written before it is read
 internal sealed class RecordDecoder
 {
     private const int MaxInterned = 4096;
