@@ -42,10 +42,12 @@ internal sealed class ActiveSegmentIndex(SegmentId segment, VectorMetric metric,
         {
             if (_released || e.Position <= _last) return;
             if (FirstRevision == long.MaxValue) FirstRevision = e.Position.Revision;
-            _bySegmentPosition[e.SegmentPosition] = e;
             TrackEntities(e);
             if (e.Vector is { Length: > 0 } vector)
             {
+                // Only events a vector search can return are kept (entity postings keep their own): a node holds
+                // the searchable part of its active segments in memory, not all of their events.
+                _bySegmentPosition[e.SegmentPosition] = e;
                 _vectors ??= new HnswIndex(vector.Length, metric, hnsw);
                 try
                 {

@@ -103,21 +103,58 @@ internal static class StreamTipLoader
     }
 
     /// <summary>The stream's last entry in <paramref name="segment"/> at or after <paramref name="fromVersion"/>, with its commit revision.</summary>
+    /// <remarks>
+    /// Entry keys end in the entry's last version, so the last entry is the last key of the stream's range. etcd 3.4
+    /// applies a limit only to unsorted ranges (a descending sort reads the whole range), so: one ascending page,
+    /// which is the whole range for most streams; past that, keys-only probes of one key each — "the first entry
+    /// at or after version v, and is there more?" — that gallop and then bisect to the last key, so a stream with
+    /// n entries in the segment costs O(log n) small reads instead of reading all n.
+    /// </remarks>
     public static async Task<(StreamEntry Entry, long Revision)?> ReadLastEntryAsync(
         StoreContext context, SegmentId segment, string stream, long fromVersion, CancellationToken cancellationToken)
     {
         var keys = context.Keys;
-        var end = KeyLayout.PrefixEnd(keys.StreamEntriesPrefix(segment, stream));
-        var from = keys.StreamEntry(segment, stream, Math.Max(0, fromVersion));
-        Mvccpb.KeyValue? lastKv = null;
-        while (true)
+        var prefix = keys.StreamEntriesPrefix(segment, stream);
+        var end = KeyLayout.PrefixEnd(prefix);
+        var page = await context.Etcd.RangeAsync(Ops.Range(keys.StreamEntry(segment, stream, Math.Max(0, fromVersion)), end, PageSize), cancellationToken).ConfigureAwait(false);
+        if (page.Kvs.Count == 0) return null;
+        var lastKv = page.Kvs[^1];
+        if (page.More)
         {
-            // Ascending pages: etcd applies a limit only to unsorted ranges; a descending sort would read them all.
-            var page = await context.Etcd.RangeAsync(Ops.Range(from, end, PageSize), cancellationToken).ConfigureAwait(false);
-            if (page.Kvs.Count > 0) lastKv = page.Kvs[^1];
-            if (!page.More || page.Kvs.Count == 0) break;
-            from = [.. lastKv!.Key.Span, 0];
+            var last = await FindLastKeyAsync(context, prefix, end, VersionOf(lastKv.Key.Span, prefix.Length), cancellationToken).ConfigureAwait(false);
+            var found = await context.Etcd.GetAsync(Ops.Bytes(last), cancellationToken).ConfigureAwait(false);
+            // Deleted since the probe (archived or evicted): the caller reads the head again.
+            if (found.Kvs.Count == 0) return null;
+            lastKv = found.Kvs[0];
         }
-        return lastKv is null ? null : (StreamEntry.Parser.ParseFrom(lastKv.Value), lastKv.ModRevision);
+        return (StreamEntry.Parser.ParseFrom(lastKv.Value), lastKv.ModRevision);
     }
+
+    /// <summary>The last key of [prefix, end), knowing an entry at version <paramref name="known"/> with more after it.</summary>
+    private static async Task<byte[]> FindLastKeyAsync(StoreContext context, byte[] prefix, byte[] end, long known, CancellationToken cancellationToken)
+    {
+        // Invariant: an entry at or after `low` exists and is not the last; no entry is at or after `high`.
+        var low = known;
+        long? high = null;
+        for (long step = PageSize; ; step = high is null ? step * 2 : step)
+        {
+            var at = high is { } h ? low + ((h - low) / 2) : low + step;
+            if (at <= low) at = low + 1;
+            var probe = Ops.Range(EntryKey(prefix, at), end, limit: 1, keysOnly: true);
+            var response = await context.Etcd.RangeAsync(probe, cancellationToken).ConfigureAwait(false);
+            if (response.Kvs.Count == 0)
+            {
+                high = at;
+                continue;
+            }
+            var key = response.Kvs[0].Key.ToByteArray();
+            if (!response.More) return key;
+            low = VersionOf(key, prefix.Length);
+        }
+    }
+
+    private static byte[] EntryKey(byte[] prefix, long version) => [.. prefix, .. System.Text.Encoding.ASCII.GetBytes(KeyLayout.Number(version))];
+
+    private static long VersionOf(ReadOnlySpan<byte> key, int prefixLength) =>
+        long.Parse(key[prefixLength..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
 }

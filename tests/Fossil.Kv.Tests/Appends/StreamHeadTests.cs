@@ -36,4 +36,29 @@ public sealed class StreamHeadTests(EtcdFixture etcd)
         Assert.Equal(2, (await first.GetStreamAsync("s")).Segments.Count);
         Assert.Equal(3, (await first.AppendToStreamAsync("s", StreamState.StreamRevision(2), StoreFactory.Events(1))).FirstVersion);
     }
+
+    [Theory]
+    [InlineData(999)]   // one page of entries
+    [InlineData(1000)]  // exactly a page: the probes find nothing more
+    [InlineData(2345)]  // past a page: probes gallop and bisect to the last entry
+    public async Task a_store_with_nothing_cached_finds_the_last_entry_of_a_long_stream(int appends)
+    {
+        var stream = $"long-{appends}";
+        await using var writer = await StoreFactory.CreateAsync(etcd.Endpoints, o => o.Segment.Partitions = 1, test: $"long-{appends}");
+        var last = await Task.WhenAll(Enumerable.Range(0, 16).Select(async w =>
+        {
+            AppendResult? result = null;
+            for (var i = w; i < appends; i += 16) result = await writer.AppendToStreamAsync(stream, StreamState.Any, StoreFactory.Events(1));
+            return result!;
+        }));
+        var lastVersion = last.Max(r => r.LastVersion);
+        Assert.Equal(appends - 1, lastVersion);
+
+        await using var fresh = await EventStore.ConnectAsync(new FossilOptions { RootPrefix = writer.Context.Options.RootPrefix, Etcd = writer.Context.Options.Etcd });
+
+        Assert.Equal(lastVersion, (await fresh.GetStreamAsync(stream)).Version);
+        var wrong = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => fresh.AppendToStreamAsync(stream, StreamState.StreamRevision(lastVersion - 1), StoreFactory.Events(1)));
+        Assert.Equal(lastVersion, wrong.ActualVersion);
+        Assert.Equal(lastVersion + 1, (await fresh.AppendToStreamAsync(stream, StreamState.StreamRevision(lastVersion), StoreFactory.Events(1))).FirstVersion);
+    }
 }
