@@ -21,9 +21,22 @@ public sealed partial class EventStore
     {
         if (maxCount <= 0) yield break;
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var (events, _) = await ReadAllPageAsync(from, maxCount, filter ?? EventFilter.None, snapshot: 0, cancellationToken).ConfigureAwait(false);
-        foreach (var e in events) yield return e;
+        // Page by page at the first page's revision: memory stays bounded by a page however long the log is.
+        var snapshot = 0L;
+        var left = maxCount;
+        while (left > 0)
+        {
+            var want = Math.Min(left, ReadAllPageSize);
+            var (events, pageSnapshot) = await ReadAllPageAsync(from, want, filter ?? EventFilter.None, snapshot, cancellationToken).ConfigureAwait(false);
+            snapshot = pageSnapshot;
+            foreach (var e in events) yield return e;
+            if (events.Count < want) yield break; // a short page is the end of the log (as of the snapshot)
+            left -= events.Count;
+            from = events[^1].Position.Successor;
+        }
     }
+
+    private const int ReadAllPageSize = 1000;
 
     /// <summary>
     /// Reads one segment's events in segment order (their commit order within the segment) from segment

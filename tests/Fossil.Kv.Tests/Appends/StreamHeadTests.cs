@@ -60,5 +60,9 @@ public sealed class StreamHeadTests(EtcdFixture etcd)
         var wrong = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => fresh.AppendToStreamAsync(stream, StreamState.StreamRevision(lastVersion - 1), StoreFactory.Events(1)));
         Assert.Equal(lastVersion, wrong.ActualVersion);
         Assert.Equal(lastVersion + 1, (await fresh.AppendToStreamAsync(stream, StreamState.StreamRevision(lastVersion), StoreFactory.Events(1))).FirstVersion);
+        // The global log reads in pages of 1000 at one revision: every event once, in order, across the pages.
+        var log = await fresh.ReadAllAsync(Position.Start).ToListAsync();
+        Assert.Equal(Enumerable.Range(0, appends + 1).Select(v => (long)v), log.Select(e => e.Version));
+        Assert.True(log.Zip(log.Skip(1)).All(p => p.First.Position < p.Second.Position));
     }
 }
