@@ -60,11 +60,16 @@ internal static class HttpBenchmark
                 }
                 try
                 {
+                    var before = await BatchTotalsAsync(address);
                     rows.Add(await bench.MeasureAsync("Append over HTTP", concurrency, partitions, 1, async (w, _) =>
                     {
                         var status = await connections[w].SendAsync(requests[w]);
                         if (status != 201) throw new InvalidOperationException($"the node answered {status}");
                     }));
+                    var after = await BatchTotalsAsync(address);
+                    var txns = after.Txns - before.Txns;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  node: {(txns > 0 ? (after.Appends - before.Appends) / txns : 0):F1} appends/Txn over {txns:N0} Txns (warm-up included)"));
                 }
                 finally
                 {
@@ -79,6 +84,18 @@ internal static class HttpBenchmark
             node.Kill(entireProcessTree: true);
             await node.WaitForExitAsync();
         }
+    }
+
+    /// <summary>The node's group-commit totals from its Prometheus text: appends committed and Txns that carried them.</summary>
+    private static async Task<(double Appends, double Txns)> BatchTotalsAsync(IPEndPoint address)
+    {
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(new Uri($"http://{address}/metrics"));
+        double Value(string name) =>
+            text.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) is { } line
+                ? double.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture)
+                : 0;
+        return (Value("fossil_group_commit_batch_appends_sum"), Value("fossil_group_commit_batch_appends_count"));
     }
 
     private static Process StartNode(string endpoints, int port, string prefix, int partitions)
