@@ -330,7 +330,13 @@ public sealed class SearchTests(EtcdFixture etcd) : IDisposable
                 // Read-your-writes: whatever was committed before the query is there.
                 var committed = (await store.ListSegmentsAsync()).Sum(s => s.DocumentCount);
                 var results = await store.SearchAsync(new VectorSearchQuery(vectors[n], VectorSearchQuery.MaxK));
-                Assert.True(results.Count >= committed, $"{results.Count} results, {committed} events committed before the query");
+                if (results.Count < committed)
+                {
+                    var again = await store.SearchAsync(new VectorSearchQuery(vectors[n], VectorSearchQuery.MaxK));
+                    var catalog = string.Join(", ", (await store.ListSegmentsAsync()).Select(s => $"{s.Id} {s.Status} {s.DocumentCount}"));
+                    Assert.Fail($"{results.Count} results, {committed} events committed before the query; "
+                        + $"{again.Count} on a second try; {store.InMemorySearchSegments} in-memory indexes; catalog: {catalog}");
+                }
                 Interlocked.Increment(ref searches);
             }
         })).ToList();
