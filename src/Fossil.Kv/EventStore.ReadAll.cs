@@ -66,6 +66,37 @@ public sealed partial class EventStore
     }
 
     /// <summary>
+    /// Opens a sealed segment's files on this node for reading in place (<see cref="SealedSegmentReader"/>):
+    /// the fastest way to read a whole segment, with no object per event. The files are built from etcd, or
+    /// fetched from the archive, first if this node lacks them. Dispose the reader when done; until then its
+    /// memory stays valid even if the segment is evicted.
+    /// </summary>
+    /// <exception cref="SegmentNotFoundException">No such segment in the catalog.</exception>
+    /// <exception cref="SegmentStateException">The segment is not sealed (read an active one with <see cref="ReadSegmentAsync"/>), or is archived and this node has no archive.</exception>
+    public async Task<SealedSegmentReader> OpenSealedSegmentAsync(string segmentId, CancellationToken cancellationToken = default)
+    {
+        if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            var found = await _catalog.ReadSegmentsAsync([id], cancellationToken).ConfigureAwait(false);
+            if (found.Count == 0) throw new SegmentNotFoundException(segmentId);
+            var segment = found[0];
+            if (segment.Record.Status != SegmentStatus.Sealed)
+                throw new SegmentStateException(id, $"Segment {id} is {SegmentRecord.StatusName(segment.Record.Status)}; only sealed segments are read in place (ReadSegmentAsync reads any retained segment).");
+            var files = await _local.GetOrFetchAsync(id, segment.Record.ArchiveChecksum, cancellationToken).ConfigureAwait(false);
+            if (files is null)
+            {
+                var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+                await _local.MaterializeAsync(segment, settings, cancellationToken).ConfigureAwait(false);
+                files = _local.TryGet(id);
+            }
+            // A set disposed between the look-up and the lease was replaced or evicted: look again.
+            if (files is not null && files.TryAcquireLease()) return new SealedSegmentReader(id, files);
+        }
+    }
+
+    /// <summary>
     /// A sealed segment reads from its local files when this node has them or can fetch them from the archive,
     /// any other from etcd. An archived segment's keys may be gone from etcd, so it is never read from there.
     /// </summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using static Fossil.Kv.Reads.RecordWire;
 
 namespace Fossil.Kv.Reads;
 
@@ -137,46 +138,4 @@ internal sealed class RecordDecoder
         else for (var i = 0; i < littleEndian.Length / 4; i++) result[start + i] = BinaryPrimitives.ReadSingleLittleEndian(littleEndian[(4 * i)..]);
         return result;
     }
-
-    private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int at)
-    {
-        ulong value = 0;
-        for (var shift = 0; shift < 64; shift += 7)
-        {
-            if (at >= bytes.Length) throw Malformed("a truncated varint");
-            var b = bytes[at++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80) return value;
-        }
-        throw Malformed("a varint longer than 10 bytes");
-    }
-
-    private static ReadOnlySpan<byte> ReadLengthDelimited(ReadOnlySpan<byte> bytes, ref int at)
-    {
-        var length = ReadVarint(bytes, ref at);
-        if (length > (ulong)(bytes.Length - at)) throw Malformed($"a field of {length} bytes past the record's end");
-        return Take(bytes, ref at, (int)length);
-    }
-
-    private static ReadOnlySpan<byte> Take(ReadOnlySpan<byte> bytes, ref int at, int length)
-    {
-        if (length > bytes.Length - at) throw Malformed("a truncated field");
-        var slice = bytes.Slice(at, length);
-        at += length;
-        return slice;
-    }
-
-    private static void Skip(ReadOnlySpan<byte> bytes, ref int at, int wire)
-    {
-        switch (wire)
-        {
-            case 0: ReadVarint(bytes, ref at); break;
-            case 1: Take(bytes, ref at, 8); break;
-            case 2: ReadLengthDelimited(bytes, ref at); break;
-            case 5: Take(bytes, ref at, 4); break;
-            default: throw Malformed($"wire type {wire}");
-        }
-    }
-
-    private static InvalidDataException Malformed(string what) => new($"Not a well-formed event record: {what}.");
 }

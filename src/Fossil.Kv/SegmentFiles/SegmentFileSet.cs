@@ -9,8 +9,9 @@ namespace Fossil.Kv.SegmentFiles;
 /// <summary>
 /// A sealed segment's files, opened read-only over memory maps (layout: docs/formats/segment-files.md).
 /// Reads are zero-copy and safe from any number of threads. Memory handed out (<see cref="SegmentDocument.Record"/>)
-/// points into the mapping and is valid only until <see cref="Dispose"/>; callers that keep a record must copy
-/// it (or parse it) first, and must not dispose the set while reads are in flight.
+/// points into the mapping and is valid only until <see cref="Dispose"/> (and the end of the last lease taken by a
+/// <see cref="SealedSegmentReader"/>); callers that keep a record must copy it (or parse it) first, and must not
+/// dispose the set while reads are in flight.
 /// </summary>
 public sealed partial class SegmentFileSet : IDisposable
 {
@@ -20,6 +21,10 @@ public sealed partial class SegmentFileSet : IDisposable
     private readonly EntitiesLayout _layout;
     private readonly int _count;
     private volatile bool _disposed;
+    // The owner's reference plus one per lease: the maps are let go when the owner has disposed the set and
+    // the last lease has ended, so a lease holder's memory stays mapped through an eviction.
+    private int _references = 1;
+    private int _disposeRequested;
 
     /// <summary>The validated <c>meta.json</c>.</summary>
     public SegmentFileMeta Meta { get; }
@@ -235,10 +240,33 @@ public sealed partial class SegmentFileSet : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Keeps the mapping alive until <see cref="ReleaseLease"/>, even if the set is disposed meanwhile; false
+    /// when the set was already disposed.
+    /// </summary>
+    internal bool TryAcquireLease()
+    {
+        while (true)
+        {
+            var references = Volatile.Read(ref _references);
+            if (references == 0 || Volatile.Read(ref _disposeRequested) != 0) return false;
+            if (Interlocked.CompareExchange(ref _references, references + 1, references) == references) return true;
+        }
+    }
+
+    internal void ReleaseLease()
+    {
+        if (Interlocked.Decrement(ref _references) == 0) Unmap();
+    }
+
+    /// <summary>Lets the maps go now, or when the last lease ends.</summary>
     public void Dispose()
     {
-        if (_disposed)
-            return;
+        if (Interlocked.Exchange(ref _disposeRequested, 1) == 0) ReleaseLease();
+    }
+
+    private void Unmap()
+    {
         _disposed = true;
         Vectors?.Dispose();
         _entities.Dispose();

@@ -68,6 +68,32 @@ public sealed class RecordDecoderTests
     }
 
     [Fact]
+    public void the_in_place_view_reads_the_same_fields_as_the_generated_parser()
+    {
+        var random = new Random(20261206);
+        for (var i = 0; i < 2000; i++)
+        {
+            var record = RandomRecord(random);
+            var segmentPosition = random.NextInt64(1, long.MaxValue / Position.IndexLimit) * Position.IndexLimit + record.Index;
+            var revision = random.NextInt64(1, long.MaxValue);
+            var expected = EventDecoding.ToRecordedEvent(record, Segment, segmentPosition, revision);
+
+            var view = EventRecordView.Read(new Fossil.Kv.SegmentFiles.SegmentDocument(i, segmentPosition, revision, record.ToByteArray()));
+
+            Assert.Equal(expected.Id, view.Id);
+            Assert.Equal(expected.Stream, view.GetStream());
+            Assert.Equal(expected.Version, view.Version);
+            Assert.Equal(expected.Type, view.GetEventType());
+            Assert.True(expected.Data.Span.SequenceEqual(view.Data));
+            Assert.Equal(expected.IsJson, view.IsJson);
+            Assert.True(expected.Metadata.Span.SequenceEqual(view.Metadata));
+            Assert.Equal(expected.Timestamp, view.Timestamp);
+            Assert.Equal(expected.Position, view.Position);
+            Assert.Equal(expected.SegmentPosition, view.SegmentPosition);
+        }
+    }
+
+    [Fact]
     public void repeated_stream_names_and_types_come_back_as_one_string()
     {
         var decoder = new RecordDecoder();
@@ -104,6 +130,7 @@ public sealed class RecordDecoderTests
         var random = new Random(7);
         var decoder = new RecordDecoder();
         var failures = 0;
+        var viewFailures = 0;
         for (var i = 0; i < 5000; i++)
         {
             byte[] bytes;
@@ -124,7 +151,16 @@ public sealed class RecordDecoderTests
             {
                 failures++;
             }
+            try
+            {
+                _ = EventRecordView.Read(new Fossil.Kv.SegmentFiles.SegmentDocument(0, 1, 1, bytes));
+            }
+            catch (InvalidDataException)
+            {
+                viewFailures++;
+            }
         }
         Assert.True(failures > 0, "some inputs were malformed");
+        Assert.True(viewFailures > 0, "some inputs were malformed for the in-place view");
     }
 }

@@ -38,6 +38,22 @@ public sealed class SegmentFileRoundTripTests
     }
 
     [Fact]
+    public void a_lease_keeps_the_mapping_readable_after_dispose_until_it_ends()
+    {
+        using var root = new TempDirectory();
+        var events = SegmentFixture.Generate(seed: 2, events: 50);
+        var set = SegmentFileSet.Open(SegmentFixture.Write(root, events), populate: false);
+
+        Assert.True(set.TryAcquireLease());
+        set.Dispose();
+        Assert.False(set.TryAcquireLease());
+        AssertSame(events[49], set.Get(49));
+        set.ReleaseLease();
+
+        Assert.Throws<ObjectDisposedException>(() => set.Get(0));
+    }
+
+    [Fact]
     public void meta_json_describes_the_segment()
     {
         using var root = new TempDirectory();
