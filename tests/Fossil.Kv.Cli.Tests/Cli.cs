@@ -24,6 +24,14 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
             return document.RootElement.Clone();
         })];
 
+    /// <summary>Asserts exit code 0 and an empty stderr.</summary>
+    public CliResult AssertSucceeded()
+    {
+        Assert.True(ExitCode == 0, $"exit code {ExitCode}, stderr: {Stderr}");
+        Assert.Empty(Stderr);
+        return this;
+    }
+
     /// <summary>Asserts the failure contract: this exit code, nothing on stdout, one <c>error:</c> line on stderr.</summary>
     public string AssertFails(int exitCode)
     {

@@ -97,6 +97,29 @@ public sealed class SegmentTests(EtcdFixture etcd) : CliTestBase(etcd)
     }
 
     [Fact]
+    public async Task segments_evict_removes_the_files_materialized_under_dir()
+    {
+        var cli = NewCli();
+        var directory = Directory.CreateTempSubdirectory("fossil-cli-evict-").FullName;
+        try
+        {
+            var sid = (await cli.AppendAsync("order-1")).GetProperty("segment").GetString()!;
+            (await cli.RunAsync("segments", "seal", sid, "--json")).AssertSucceeded();
+            (await cli.RunAsync("segments", "materialize", sid, "--dir", directory, "--json")).AssertSucceeded();
+            Assert.True(Directory.Exists(Path.Combine(directory, sid)));
+
+            var evicted = (await cli.RunAsync("segments", "evict", sid, "--yes", "--dir", directory, "--json")).Json;
+
+            Assert.Equal("dropped", evicted.GetProperty("status").GetString());
+            Assert.False(Directory.Exists(Path.Combine(directory, sid)), "the evicted segment's files are still under --dir");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task segments_seal_of_an_unknown_segment_is_not_found()
     {
         var cli = NewCli();

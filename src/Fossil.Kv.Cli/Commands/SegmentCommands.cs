@@ -51,9 +51,12 @@ internal static class SegmentCommands
     {
         var sid = SegmentArgument();
         var yes = new Option<bool>("--yes", "-y") { Description = "do it without asking" };
-        var command = new Command("evict", "drop a sealed segment now: its events, keys and files (destructive)") { sid, yes };
+        var dir = DirectoryOption();
+        var command = new Command("evict", "drop a sealed segment now: its events, keys, files under --dir and archived copy (destructive)") { sid, yes, dir };
         runner.SetAction(command, async context =>
         {
+            // The files this machine materialized (with --dir, as materialize and verify take it) go with the segment.
+            context.SegmentDirectory = context.ParseResult.GetValue(dir)!;
             var id = SegmentIdOf(context, sid);
             var store = await context.OpenStoreAsync();
             await store.GetSegmentAsync(id, context.CancellationToken);
