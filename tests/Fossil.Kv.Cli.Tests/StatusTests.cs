@@ -27,7 +27,7 @@ public sealed class StatusTests(EtcdFixture etcd) : CliTestBase(etcd)
     }
 
     [Fact]
-    public async Task status_counts_the_store_keys_and_lists_active_segments()
+    public async Task status_counts_the_statuskeys_and_lists_active_segments()
     {
         var cli = NewCli();
         await cli.AppendAsync("order-1");
@@ -62,5 +62,30 @@ public sealed class StatusTests(EtcdFixture etcd) : CliTestBase(etcd)
         Assert.Contains("alarms: none", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("active segment", result.Stdout, StringComparison.Ordinal);
         Assert.Empty(result.Stderr);
+    }
+
+    [Fact]
+    public async Task status_lists_the_live_nodes_and_who_holds_the_background_work()
+    {
+        var cli = NewCli();
+        await cli.AppendAsync("order-1");
+        await using var store = await EventStore.ConnectAsync(new FossilOptions
+        {
+            RootPrefix = cli.Prefix,
+            Etcd = new Fossil.Kv.Etcd.EtcdClientOptions { Endpoints = [.. Etcd.Endpoints.Select(e => e.AbsoluteUri.TrimEnd('/'))] },
+        });
+        await using var registration = await store.RegisterNodeAsync(
+            new Fossil.Kv.Cluster.NodeInfo("node-s", ["http://127.0.0.1:5080"], DateTime.UtcNow, "1.0"), TimeSpan.FromSeconds(10));
+        await Poll.UntilAsync(async () => await store.ClaimBackgroundWorkAsync(registration) is not null, TimeSpan.FromSeconds(30), "the node holds the background work");
+
+        var status = (await cli.RunAsync("status", "--json")).Json.GetProperty("store");
+        var table = await cli.RunAsync("status");
+
+        var node = Assert.Single(status.GetProperty("nodes").EnumerateArray());
+        Assert.Equal("node-s", node.GetProperty("id").GetString());
+        Assert.Equal("http://127.0.0.1:5080", node.GetProperty("urls")[0].GetString());
+        Assert.True(node.GetProperty("holds_background_work").GetBoolean());
+        Assert.Equal("node-s", status.GetProperty("background_work").GetString());
+        Assert.Contains("nodes: node-s (background work)", table.AssertSucceeded().Stdout, StringComparison.Ordinal);
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Etcdserverpb;
 using Fossil.Kv.Cli.Output;
+using Fossil.Kv.Cluster;
 using Fossil.Kv.Keyspace;
 using Fossil.Kv.Segments;
 using Google.Protobuf;
@@ -13,7 +14,7 @@ internal static class StatusCommand
 {
     public static Command Create(CommandRunner runner)
     {
-        var command = new Command("status", "etcd members and leader, database sizes, alarms, the store's active segments and key counts");
+        var command = new Command("status", "etcd members and leader, database sizes, alarms, the store's active segments, live nodes and key counts");
         runner.SetAction(command, RunAsync);
         return command;
     }
@@ -42,7 +43,8 @@ internal static class StatusCommand
 
 /// <summary>The store's side of <c>status</c>, read straight from its keys.</summary>
 internal sealed record StoreStatus(
-    string Prefix, bool Initialized, WindowRecord? Window, IReadOnlyList<SegmentRecord> ActiveSegments, IReadOnlyList<(string Name, long Count)> KeyCounts)
+    string Prefix, bool Initialized, WindowRecord? Window, IReadOnlyList<SegmentRecord> ActiveSegments, IReadOnlyList<(string Name, long Count)> KeyCounts,
+    IReadOnlyList<NodeInfo> Nodes, string? BackgroundWork)
 {
     public static async Task<StoreStatus> ReadAsync(CliContext context, CancellationToken cancellationToken)
     {
@@ -64,7 +66,16 @@ internal sealed record StoreStatus(
             ("nodes", keys.NodesPrefix), ("data", keys.DataPrefix),
         ];
         var counts = await Task.WhenAll(families.Select(async f => (f.Name, await CountAsync(context, f.Prefix, cancellationToken))));
-        return new StoreStatus(keys.RootPrefix, config.Kvs.Count > 0, window, active, counts);
+        // Read straight from the keys, as nodes list does through the store, without opening (or seeding) one.
+        var nodeKeys = await etcd.RangeAsync(new RangeRequest
+        {
+            Key = ByteString.CopyFrom(keys.NodesPrefix),
+            RangeEnd = ByteString.CopyFrom(KeyLayout.PrefixEnd(keys.NodesPrefix)),
+        }, cancellationToken);
+        var nodes = nodeKeys.Kvs.Select(kv => NodeInfo.FromJsonBytes(kv.Value.Span)).ToList();
+        var work = await etcd.GetAsync(ByteString.CopyFrom(keys.BackgroundWork), cancellationToken);
+        var holder = work.Kvs.Count > 0 ? work.Kvs[0].Value.ToStringUtf8() : null;
+        return new StoreStatus(keys.RootPrefix, config.Kvs.Count > 0, window, active, counts, nodes, holder);
     }
 
     /// <summary>Keys under a prefix, counted by etcd (<c>count_only</c>) without sending them.</summary>
@@ -96,6 +107,22 @@ internal sealed record StoreStatus(
         writer.WriteStartArray("active_segments");
         foreach (var segment in ActiveSegments) JsonOutput.WriteSegment(writer, segment);
         writer.WriteEndArray();
+        writer.WriteStartArray("nodes");
+        foreach (var node in Nodes)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", node.Id);
+            writer.WriteStartArray("urls");
+            foreach (var url in node.Urls) writer.WriteStringValue(url);
+            writer.WriteEndArray();
+            writer.WriteString("started_at", node.StartedAt);
+            writer.WriteString("version", node.Version);
+            writer.WriteBoolean("holds_background_work", node.Id == BackgroundWork);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        if (BackgroundWork is null) writer.WriteNull("background_work");
+        else writer.WriteString("background_work", BackgroundWork);
         writer.WriteStartObject("keys");
         foreach (var (name, count) in KeyCounts) writer.WriteNumber(name, count);
         writer.WriteEndObject();
@@ -123,6 +150,12 @@ internal sealed record StoreStatus(
                 table.AddTextRow(s.SegmentId, s.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     s.DocumentCount.ToString(System.Globalization.CultureInfo.InvariantCulture), ConsoleOutput.Bytes(s.SizeBytes));
             console.Write(table);
+        }
+        if (Initialized)
+        {
+            console.WriteLine(Nodes.Count == 0
+                ? "nodes: none alive"
+                : "nodes: " + string.Join(", ", Nodes.Select(n => n.Id == BackgroundWork ? $"{n.Id} (background work)" : n.Id)));
         }
         console.WriteLine("keys: " + string.Join(", ", KeyCounts.Select(k => $"{k.Name} {k.Count}")));
     }
