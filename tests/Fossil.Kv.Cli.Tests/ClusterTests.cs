@@ -47,4 +47,24 @@ public sealed class ClusterTests(EtcdClusterFixture cluster) : IAsyncLifetime
         using var partial = System.Text.Json.JsonDocument.Parse(defrag.Stdout);
         Assert.Equal(2, partial.RootElement.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("ok").GetBoolean()));
     }
+
+    [Fact]
+    public async Task a_hung_first_endpoint_is_skipped_for_the_next_member()
+    {
+        var prefix = TestKeys.UniquePrefix();
+        (await new Cli(cluster.Endpoints, prefix).RunAsync("streams", "append", "s", "--type", "T", "--json")).AssertSucceeded();
+        var leader = await cluster.Cluster.FindLeaderAsync();
+        var hung = cluster.Members.First(m => m != leader);
+        hung.Pause();
+        // The paused member first, as an operator's --etcd list might name it.
+        var cli = new Cli([hung.ClientUrl, .. cluster.Members.Where(m => m != hung).Select(m => m.ClientUrl)], prefix);
+
+        var read = await cli.RunAsync("streams", "read", "s", "--json");
+        var config = await cli.RunAsync("config", "get", "--json");
+
+        Assert.Equal(1, read.Json.GetProperty("events").GetArrayLength());
+        Assert.Equal(JsonValueKindObject, config.Json.ValueKind);
+    }
+
+    private const System.Text.Json.JsonValueKind JsonValueKindObject = System.Text.Json.JsonValueKind.Object;
 }
