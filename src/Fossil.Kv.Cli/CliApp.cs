@@ -34,7 +34,7 @@ public static class CliApp
         if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
         {
             // "fossil bogus" also reports a missing command; the unknown word is the news.
-            var errors = parsed.Errors.Select(e => e.Message).ToList();
+            var errors = parsed.Errors.Select(e => Readable(e.Message)).ToList();
             if (errors.Count > 1) errors.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
             await WriteErrorAsync(stderr, string.Join("; ", errors) + " (see 'fossil --help')");
             return ExitCodes.Usage;
@@ -57,6 +57,24 @@ public static class CliApp
             await WriteErrorAsync(stderr, message);
             return code;
         }
+    }
+
+    /// <summary>
+    /// System.CommandLine names the .NET type a value failed to parse as ("System.Nullable`1[System.Guid]");
+    /// an operator needs to hear what was expected instead.
+    /// </summary>
+    internal static string Readable(string parseError)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(parseError,
+            @"^Cannot parse argument '(?<value>.*)' for (?:option|argument|command) '(?<name>.*)' as expected type '(?<type>[^']*)'\.$");
+        if (!match.Success) return parseError;
+        var type = match.Groups["type"].Value;
+        var expected =
+            type.Contains("System.Guid", StringComparison.Ordinal) ? "a UUID such as 3f2b9c1e-8a4d-4c1b-9f0e-2d7a6b5c4e3f"
+            : type.Contains("System.Int", StringComparison.Ordinal) || type.Contains("System.UInt", StringComparison.Ordinal) ? "a whole number"
+            : type.Contains("System.Double", StringComparison.Ordinal) || type.Contains("System.Single", StringComparison.Ordinal) ? "a number"
+            : null;
+        return expected is null ? parseError : $"{match.Groups["name"].Value} must be {expected} (got '{match.Groups["value"].Value}').";
     }
 
     private static RootCommand BuildRoot(GlobalOptions globals, CommandRunner runner)
@@ -120,6 +138,8 @@ public static class CliApp
                 or EtcdPermissionDeniedException or EtcdAuthenticationException => (ExitCodes.Failure, $"etcd refused the request{where}: {exception.Message}"),
             EtcdException or HttpRequestException or TimeoutException => (ExitCodes.Unavailable, $"etcd is unavailable{where}: {WithCause(exception)}"),
             OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
+            // Flags and input are checked before they get here: a JSON failure is a corrupt record in etcd (/meta/...).
+            System.Text.Json.JsonException => (ExitCodes.Failure, $"a record of the store in etcd{where} is not valid JSON (corrupt or written by something else): {exception.Message}"),
             IOException or UnauthorizedAccessException => (ExitCodes.Failure, exception.Message),
             _ => (ExitCodes.Failure, $"unexpected failure: {exception.GetType().Name}: {exception.Message}"),
         };

@@ -98,4 +98,21 @@ public sealed class ConfigTests(EtcdFixture etcd) : CliTestBase(etcd)
 
         Assert.Contains("segment.colour", error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("set", "segment.directory=/srv/segments")]
+    [InlineData("set", "segment.archive=/mnt/archive")]
+    [InlineData("get", "segment.mmap_populate")]
+    public async Task node_local_settings_are_refused_with_where_they_belong(string verb, string argument)
+    {
+        var cli = NewCli();
+        await cli.AppendAsync("s");
+        var before = (await cli.RunAsync("config", "get", "--json")).Json.ToString();
+
+        var error = (await cli.RunAsync("config", verb, argument)).AssertFails(ExitCodes.Failure);
+
+        Assert.Contains("node-local", error, StringComparison.Ordinal);
+        Assert.Contains("Fossil:Segment:", error, StringComparison.Ordinal);
+        Assert.Equal(before, (await cli.RunAsync("config", "get", "--json")).Json.ToString());
+    }
 }

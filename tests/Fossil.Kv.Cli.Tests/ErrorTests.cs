@@ -100,4 +100,37 @@ public sealed class ErrorTests(EtcdFixture etcd) : CliTestBase(etcd)
         // Looking did not create a store there.
         Assert.False((await cli.RunAsync("status", "--json")).Json.GetProperty("store").GetProperty("initialized").GetBoolean());
     }
+
+    [Theory]
+    [InlineData("--limit must be a whole number (got 'many')", "streams", "read", "s", "--limit", "many")]
+    [InlineData("--id must be a UUID", "streams", "append", "s", "--type", "T", "--id", "order-1")]
+    [InlineData("--revision must be a whole number (got 'abc')", "etcd", "compact", "--revision", "abc")]
+    [InlineData("--seconds must be a number (got 'x')", "bench", "--seconds", "x")]
+    public async Task a_value_of_the_wrong_type_names_what_was_expected_not_a_dotnet_type(string expected, params string[] args)
+    {
+        var error = (await NewCli().RunAsync(args)).AssertFails(ExitCodes.Usage);
+
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task an_empty_etcd_option_is_refused_rather_than_taken_for_the_default()
+    {
+        var result = await Cli.RunRawAsync(NoVariables, "--etcd", "", "status");
+
+        Assert.Contains("--etcd names no endpoint", result.AssertFails(ExitCodes.Failure), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_corrupt_store_record_is_named_as_such_not_an_unexpected_failure()
+    {
+        var cli = NewCli();
+        await EtcdCtl.RunAsync(Etcd.Endpoints, "put", cli.Prefix + "/meta/config", "garbage");
+
+        var error = (await cli.RunAsync("config", "get")).AssertFails(ExitCodes.Failure);
+
+        Assert.Contains("not valid JSON", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected failure", error, StringComparison.Ordinal);
+    }
 }

@@ -26,6 +26,7 @@ internal static class ConfigCommands
             // Read the key itself: a fresh etcd must not get a store seeded with this CLI's defaults.
             var settings = StoreSettings.FromJsonBytes((await context.ReadConfigAsync()).Span);
             var wanted = context.ParseResult.GetValue(name);
+            if (wanted is not null) RefuseNodeLocal(wanted);
             var pairs = wanted is null ? settings.ToPairs() : [new KeyValuePair<string, string>(wanted, settings.Get(wanted))];
             if (context.Json)
             {
@@ -89,6 +90,20 @@ internal static class ConfigCommands
         return command;
     }
 
+    /// <summary>Settings each node reads from its own configuration (SPEC §3); /meta/config never holds them.</summary>
+    private static readonly Dictionary<string, string> NodeLocal = new(StringComparer.Ordinal)
+    {
+        ["segment.directory"] = "Fossil:Segment:Directory",
+        ["segment.mmap_populate"] = "Fossil:Segment:MmapPopulate",
+        ["segment.archive"] = "Fossil:Segment:Archive",
+    };
+
+    private static void RefuseNodeLocal(string name)
+    {
+        if (NodeLocal.TryGetValue(name, out var key))
+            throw CliException.Invalid($"{name} is a node-local setting, not a store-wide one in /meta/config: set it in each node's configuration ({key}, or --{key} on its command line).");
+    }
+
     private static JsonObject Parse(IEnumerable<string> assignments)
     {
         var changes = new JsonObject();
@@ -97,6 +112,7 @@ internal static class ConfigCommands
             var equals = assignment.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0) throw CliException.Invalid($"'{assignment}' is not name=value (e.g. segment.duration=1h).");
             var name = assignment[..equals].Trim();
+            RefuseNodeLocal(name);
             if (changes.ContainsKey(name)) throw CliException.Invalid($"'{name}' is set more than once.");
             changes[name] = assignment[(equals + 1)..].Trim();
         }
