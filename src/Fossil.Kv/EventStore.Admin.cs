@@ -35,7 +35,7 @@ public sealed partial class EventStore
             var before = StoreSettings.FromJsonBytes(kv.Value.Span);
             var after = before.WithJson(changes);
             if (before.VectorDimension != 0 && after.VectorDimension != before.VectorDimension)
-                throw new InvalidSettingException("vector.dimension", $"vector.dimension is fixed at {before.VectorDimension} once vectors were stored; it cannot become {after.VectorDimension}.");
+                throw new InvalidSettingException("vector.dimension", $"vector.dimension is already fixed at {before.VectorDimension} (by the first vector appended, or set before it); it cannot become {after.VectorDimension}.");
             var txn = new TxnRequest();
             txn.Compare.Add(Ops.ModRevisionIs(key, kv.ModRevision));
             txn.Success.Add(Ops.Put(key, after.ToJsonBytes()));

@@ -97,13 +97,9 @@ internal sealed class PreparedAppend
         };
         if (e.Vector is { } vector)
         {
-            if (vector.Length == 0) throw new InvalidRequestException($"{where} has an empty vector.");
-            if (vectorDimension != 0 && vector.Length != vectorDimension)
+            if (vector.Length > 0 && vectorDimension != 0 && vector.Length != vectorDimension)
                 throw new InvalidRequestException($"{where} has a vector of dimension {vector.Length}; this store's vector.dimension is {vectorDimension}.");
-            for (var d = 0; d < vector.Length; d++)
-                if (!float.IsFinite(vector[d])) throw new InvalidRequestException($"{where} has a non-finite vector value ({vector[d]}) at index {d}.");
-            if (cosine && !vector.AsSpan().ContainsAnyExcept(0f))
-                throw new InvalidRequestException($"{where} has an all-zero vector, which has no direction for this store's cosine metric (vector.metric).");
+            if (VectorChecks.Problem(vector, cosine) is { } problem) throw new InvalidRequestException($"{where} has {problem}.");
             vectorDimension = vector.Length;
             record.Vector.AddRange(vector);
         }

@@ -44,14 +44,8 @@ public sealed record VectorSearchQuery(float[] Vector, int K = 10)
         if (Entity is not null) EntityNames.EnsureValid(Entity);
         if (settings.VectorDimension != 0 && Vector.Length != settings.VectorDimension)
             throw new InvalidRequestException($"The query vector has {Vector.Length} dimensions; this store's vector.dimension is {settings.VectorDimension}.");
-        try
-        {
-            VectorValidation.Validate(Vector, Vector.Length, settings.Metric);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidRequestException($"Invalid query vector: {e.Message}");
-        }
+        if (VectorChecks.Problem(Vector, settings.Metric == VectorMetric.Cosine) is { } problem)
+            throw new InvalidRequestException($"The query vector has {problem}.");
     }
 }
 
