@@ -87,7 +87,16 @@ internal static class AdminEndpoints
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             timeout.CancelAfter(TimeSpan.FromSeconds(3));
-            var reachable = await store.IsEtcdReachableAsync(timeout.Token);
+            bool reachable;
+            try
+            {
+                reachable = await store.IsEtcdReachableAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // etcd did not answer within the probe's time (a paused or partitioned member): not ready, not a failure.
+                reachable = false;
+            }
             return reachable
                 ? Results.Json(new { status = "ready" })
                 : Results.Json(new { error = "unavailable", message = "etcd is not reachable." }, statusCode: StatusCodes.Status503ServiceUnavailable);
