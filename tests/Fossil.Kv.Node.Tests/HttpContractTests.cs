@@ -143,4 +143,28 @@ public sealed class HttpContractTests(NodeFixture node)
             await SendAsync(HttpMethod.Put, "/meta/config", $$"""{"segment.retention":"{{before}}"}""");
         }
     }
+
+    [Fact]
+    public async Task a_sealed_segment_reports_how_many_distinct_entities_it_holds()
+    {
+        var stream = NewStream("entities");
+        var (_, appended, _) = await SendAsync(HttpMethod.Post, $"/streams/{stream}/events",
+            """{"events":[{"type":"t","entities":["acme","globex"]},{"type":"t","entities":["acme"]}]}""");
+        var sid = appended!["segment"]!.GetValue<string>();
+
+        var (sealStatus, _, _) = await SendAsync(HttpMethod.Post, $"/segments/{sid}/seal");
+        JsonNode? segment = null;
+        await Poll.UntilAsync(async () =>
+        {
+            segment = (await SendAsync(HttpMethod.Get, $"/segments/{sid}")).Body;
+            return segment!["materialized"]!.GetValue<bool>();
+        }, TimeSpan.FromSeconds(60), "the node materialized the sealed segment");
+
+        Assert.Equal(HttpStatusCode.OK, sealStatus);
+        Assert.Equal("sealed", segment!["status"]!.GetValue<string>());
+        // The segment may hold other tests' events too, but at least these two entities.
+        Assert.True(segment["entity_count"]!.GetValue<long>() >= 2, $"entity_count is {segment["entity_count"]}");
+        var listed = (await SendAsync(HttpMethod.Get, "/segments?status=sealed")).Body!["segments"]!.AsArray().Single(s => s!["segment_id"]!.GetValue<string>() == sid)!;
+        Assert.Equal(segment["entity_count"]!.GetValue<long>(), listed["entity_count"]!.GetValue<long>());
+    }
 }

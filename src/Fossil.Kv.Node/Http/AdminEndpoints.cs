@@ -42,7 +42,7 @@ internal static class AdminEndpoints
             {
                 writer.WriteStartObject();
                 writer.WriteStartArray("segments");
-                foreach (var segment in segments.Where(s => wanted is null || s.Status == wanted)) WriteSegment(writer, segment, store.IsMaterialized(segment.SegmentId));
+                foreach (var segment in segments.Where(s => wanted is null || s.Status == wanted)) WriteSegment(writer, store, segment);
                 writer.WriteEndArray();
                 writer.WriteEndObject();
             });
@@ -51,14 +51,14 @@ internal static class AdminEndpoints
         {
             EnsureSegmentId(sid);
             var segment = await store.GetSegmentAsync(sid, context.RequestAborted);
-            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment, store.IsMaterialized(sid)));
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, store, segment));
         });
 
         app.MapPost("/segments/{sid}/seal", async (HttpContext context, EventStore store, string sid) =>
         {
             EnsureSegmentId(sid);
             var segment = await store.SealSegmentAsync(sid, context.RequestAborted);
-            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment, store.IsMaterialized(sid)));
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, store, segment));
         });
 
         app.MapDelete("/segments/{sid}", async (HttpContext context, EventStore store, string sid) =>
@@ -121,5 +121,6 @@ internal static class AdminEndpoints
         writer.WriteEndObject();
     }
 
-    private static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment, bool materialized) => segment.WriteJson(writer, materialized);
+    private static void WriteSegment(Utf8JsonWriter writer, EventStore store, SegmentRecord segment) =>
+        store.WithLocalCounts(segment).WriteJson(writer, store.IsMaterialized(segment.SegmentId));
 }
