@@ -41,6 +41,8 @@ builder.Services.AddSingleton(_ => new PrometheusMetrics(EventStore.MeterName, N
 builder.Services.AddSingleton<NodeMetrics>();
 var apiKeys = new ApiKeyCheck(builder.Configuration.GetSection("Fossil:Security:ApiKeys").Get<List<ApiKeyOptions>>() ?? []);
 var app = builder.Build();
+// Answers routing makes without a body (404 no such endpoint, 405 wrong method) still get the error shape.
+app.UseStatusCodePages(context => ApiErrors.WriteStatusOnlyAsync(context.HttpContext));
 // Listen from the start: measurements made before the first scrape would otherwise be lost.
 app.Services.GetRequiredService<PrometheusMetrics>();
 

@@ -9,6 +9,18 @@ public sealed partial class EventStore
     public bool IsMaterialized(string segmentId) => SegmentId.TryParse(segmentId, out var id) && _local.TryGet(id) is not null;
 
     /// <summary>
+    /// The record with what this node's files know and the catalog does not: appends cannot count distinct
+    /// entities, so a sealed segment's <c>entity_count</c> comes from its materialized <c>entities.idx</c>.
+    /// </summary>
+    public SegmentRecord WithLocalCounts(SegmentRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.EntityCount == 0 && SegmentId.TryParse(record.SegmentId, out var id) && _local.TryGet(id) is { } files
+            ? record with { EntityCount = files.EntityCount }
+            : record;
+    }
+
+    /// <summary>
     /// Builds a sealed segment's files on this node (in a temporary directory, fsync'd, renamed into
     /// place) unless a verified copy is there; reads of the segment then come from them.
     /// Returns true when files were built.

@@ -42,7 +42,7 @@ internal static class AdminEndpoints
             {
                 writer.WriteStartObject();
                 writer.WriteStartArray("segments");
-                foreach (var segment in segments.Where(s => wanted is null || s.Status == wanted)) WriteSegment(writer, segment, store.IsMaterialized(segment.SegmentId));
+                foreach (var segment in segments.Where(s => wanted is null || s.Status == wanted)) WriteSegment(writer, store, segment);
                 writer.WriteEndArray();
                 writer.WriteEndObject();
             });
@@ -51,14 +51,14 @@ internal static class AdminEndpoints
         {
             EnsureSegmentId(sid);
             var segment = await store.GetSegmentAsync(sid, context.RequestAborted);
-            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment, store.IsMaterialized(sid)));
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, store, segment));
         });
 
         app.MapPost("/segments/{sid}/seal", async (HttpContext context, EventStore store, string sid) =>
         {
             EnsureSegmentId(sid);
             var segment = await store.SealSegmentAsync(sid, context.RequestAborted);
-            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, segment, store.IsMaterialized(sid)));
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSegment(writer, store, segment));
         });
 
         app.MapDelete("/segments/{sid}", async (HttpContext context, EventStore store, string sid) =>
@@ -87,7 +87,16 @@ internal static class AdminEndpoints
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             timeout.CancelAfter(TimeSpan.FromSeconds(3));
-            var reachable = await store.IsEtcdReachableAsync(timeout.Token);
+            bool reachable;
+            try
+            {
+                reachable = await store.IsEtcdReachableAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // etcd did not answer within the probe's time (a paused or partitioned member): not ready, not a failure.
+                reachable = false;
+            }
             return reachable
                 ? Results.Json(new { status = "ready" })
                 : Results.Json(new { error = "unavailable", message = "etcd is not reachable." }, statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -112,5 +121,6 @@ internal static class AdminEndpoints
         writer.WriteEndObject();
     }
 
-    private static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment, bool materialized) => segment.WriteJson(writer, materialized);
+    private static void WriteSegment(Utf8JsonWriter writer, EventStore store, SegmentRecord segment) =>
+        store.WithLocalCounts(segment).WriteJson(writer, store.IsMaterialized(segment.SegmentId));
 }

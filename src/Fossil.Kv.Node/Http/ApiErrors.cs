@@ -52,6 +52,41 @@ internal static class ApiErrors
         writer.WriteEndObject();
     }
 
+    /// <summary>404 <c>not_found</c> for a path that names no resource of the API.</summary>
+    public static Task NotFoundAsync(HttpContext context) =>
+        WriteAsync(context, StatusCodes.Status404NotFound, "not_found", $"No such endpoint: {context.Request.Method} {context.Request.Path}.");
+
+    /// <summary>
+    /// Gives the answers that routing makes on its own (no route: 404, a route without this method: 405) the
+    /// contract's error body instead of an empty one.
+    /// </summary>
+    public static Task WriteStatusOnlyAsync(HttpContext context)
+    {
+        var response = context.Response;
+        return response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound => NotFoundAsync(context),
+            StatusCodes.Status405MethodNotAllowed => WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "method_not_allowed",
+                $"{context.Request.Method} is not allowed on {context.Request.Path}{(response.Headers.Allow.Count > 0 ? $"; allowed: {response.Headers.Allow}" : "")}."),
+            StatusCodes.Status415UnsupportedMediaType => WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, "invalid_request", "Unsupported content type."),
+            >= 400 and < 500 => WriteAsync(context, response.StatusCode, "invalid_request", $"The request was refused ({response.StatusCode})."),
+            _ => Task.CompletedTask,
+        };
+    }
+
+    private static async Task WriteAsync(HttpContext context, int status, string code, string message)
+    {
+        var response = context.Response;
+        if (response.HasStarted) return;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(response.Body, EventJson.WriterOptions);
+        writer.WriteStartObject();
+        writer.WriteString("error", code);
+        writer.WriteString("message", message);
+        writer.WriteEndObject();
+    }
+
     private static void WriteVersion(Utf8JsonWriter writer, string name, string state)
     {
         if (long.TryParse(state, NumberStyles.None, CultureInfo.InvariantCulture, out var version)) writer.WriteNumber(name, version);

@@ -12,11 +12,9 @@ internal static class EntityEndpoints
 
     private static Task GetAsync(HttpContext context, EventStore store)
     {
-        var path = StreamRoutes.RawPath(context);
-        if (path.EndsWith("/events", StringComparison.Ordinal)) return EventsAsync(context, store);
-        if (path.EndsWith("/related", StringComparison.Ordinal)) return RelatedAsync(context, store);
-        context.Response.StatusCode = StatusCodes.Status404NotFound;
-        return Task.CompletedTask;
+        if (StreamRoutes.HasSuffix(context, "/entities/", "/events")) return EventsAsync(context, store);
+        if (StreamRoutes.HasSuffix(context, "/entities/", "/related")) return RelatedAsync(context, store);
+        return ApiErrors.NotFoundAsync(context);
     }
 
     private static async Task EventsAsync(HttpContext context, EventStore store)

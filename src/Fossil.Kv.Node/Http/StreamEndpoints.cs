@@ -21,9 +21,9 @@ internal static class StreamEndpoints
 
     private static async Task AppendAsync(HttpContext context, EventStore store)
     {
-        if (!StreamRoutes.RawPath(context).EndsWith("/events", StringComparison.Ordinal))
+        if (!StreamRoutes.HasSuffix(context, "/streams/", "/events"))
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await ApiErrors.NotFoundAsync(context);
             return;
         }
         var stream = StreamRoutes.StreamName(context, "/events");
@@ -51,9 +51,8 @@ internal static class StreamEndpoints
 
     private static Task GetAsync(HttpContext context, EventStore store)
     {
-        var path = StreamRoutes.RawPath(context);
-        if (path.EndsWith("/events", StringComparison.Ordinal)) return ReadAsync(context, store);
-        if (path.EndsWith("/subscribe", StringComparison.Ordinal)) return SubscribeAsync(context, store);
+        if (StreamRoutes.HasSuffix(context, "/streams/", "/events")) return ReadAsync(context, store);
+        if (StreamRoutes.HasSuffix(context, "/streams/", "/subscribe")) return SubscribeAsync(context, store);
         return InfoAsync(context, store);
     }
 

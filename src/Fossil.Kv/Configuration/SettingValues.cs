@@ -46,10 +46,11 @@ public static class SettingValues
         return true;
     }
 
+    /// <summary>The shortest of <c>ms</c>, <c>s</c>, <c>m</c>, <c>h</c>, <c>d</c> (never <c>w</c>: <c>7d</c> reads back as <c>7d</c>, in the contract's units).</summary>
     public static string FormatDuration(TimeSpan duration)
     {
         var ms = (long)duration.TotalMilliseconds;
-        foreach (var (unit, length) in (ReadOnlySpan<(string, long)>)[("w", 604_800_000L), ("d", 86_400_000L), ("h", 3_600_000L), ("m", 60_000L), ("s", 1000L)])
+        foreach (var (unit, length) in (ReadOnlySpan<(string, long)>)[("d", 86_400_000L), ("h", 3_600_000L), ("m", 60_000L), ("s", 1000L)])
             if (ms != 0 && ms % length == 0) return string.Create(CultureInfo.InvariantCulture, $"{ms / length}{unit}");
         return string.Create(CultureInfo.InvariantCulture, $"{ms}ms");
     }

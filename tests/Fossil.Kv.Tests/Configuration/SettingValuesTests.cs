@@ -53,6 +53,8 @@ public sealed class SettingValuesTests
     [InlineData("5s")]
     [InlineData("500ms")]
     [InlineData("90m")]
+    [InlineData("7d")]
+    [InlineData("14d")]
     public void durations_format_back_to_their_short_form(string text)
     {
         Assert.True(SettingValues.TryParseDuration(text, out var duration));

@@ -1,0 +1,170 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Fossil.Kv.Node.Tests;
+
+/// <summary>The HTTP contract (SPEC §4) as a black-box client sees it: routes, paths, error bodies.</summary>
+[Collection(NodeCollection.Name)]
+public sealed class HttpContractTests(NodeFixture node)
+{
+    private HttpClient Http => node.Http;
+
+    private static string NewStream(string name) => $"{name}-{Guid.NewGuid():N}";
+
+    private async Task<(HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Response)> SendAsync(HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text), response);
+    }
+
+    private static void AssertError(JsonNode? body, string code)
+    {
+        Assert.NotNull(body);
+        Assert.Equal(code, body["error"]?.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(body["message"]?.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("events")]
+    [InlineData("subscribe")]
+    public async Task a_stream_named_like_a_route_suffix_is_still_a_stream(string name)
+    {
+        // The fixture's root prefix keeps the bare name apart from other runs.
+        var (appended, _, _) = await SendAsync(HttpMethod.Post, $"/streams/{name}/events", """{"events":[{"type":"t"}]}""");
+
+        var (status, info, _) = await SendAsync(HttpMethod.Get, $"/streams/{name}");
+        var (read, page, _) = await SendAsync(HttpMethod.Get, $"/streams/{name}/events");
+
+        Assert.Equal(HttpStatusCode.Created, appended);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(name, info!["stream"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, read);
+        Assert.All(page!["events"]!.AsArray(), e => Assert.Equal(name, e!["stream"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("GET", "/no-such-endpoint", HttpStatusCode.NotFound, "not_found")]
+    [InlineData("POST", "/streams/some-stream", HttpStatusCode.NotFound, "not_found")]
+    [InlineData("GET", "/entities/some-entity", HttpStatusCode.NotFound, "not_found")]
+    [InlineData("DELETE", "/streams/some-stream", HttpStatusCode.MethodNotAllowed, "method_not_allowed")]
+    [InlineData("GET", "/append", HttpStatusCode.MethodNotAllowed, "method_not_allowed")]
+    public async Task unknown_routes_and_methods_answer_the_error_shape(string method, string path, HttpStatusCode expected, string code)
+    {
+        var (status, body, response) = await SendAsync(new HttpMethod(method), path, method == "GET" || method == "DELETE" ? null : "{}");
+
+        Assert.Equal(expected, status);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        AssertError(body, code);
+        response.Dispose();
+    }
+
+    [Theory]
+    [InlineData("bad%ZZname")]
+    [InlineData("bad%2")]
+    [InlineData("caf%E9")]
+    [InlineData("%FF%FE")]
+    public async Task a_stream_name_that_is_not_percent_encoded_utf8_is_refused_and_nothing_is_written(string escaped)
+    {
+        var unique = $"{NewStream("pct")}-{escaped}";
+
+        var (status, body) = await SendRawAsync("POST", $"/streams/{unique}/events", """{"events":[{"type":"t"}]}""");
+        // The literal spelling (each '%' escaped) names the stream the lenient decoder would have written to.
+        var (lookup, _, _) = await SendAsync(HttpMethod.Get, $"/streams/{unique.Replace("%", "%25", StringComparison.Ordinal)}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        AssertError(body, "invalid_request");
+        Assert.Contains("percent-encod", body!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, lookup);
+    }
+
+    /// <summary>Sends the request target byte for byte: <see cref="Uri"/> would "fix" <c>%ZZ</c> into <c>%25ZZ</c> first.</summary>
+    private async Task<(HttpStatusCode Status, JsonNode? Body)> SendRawAsync(string method, string target, string json)
+    {
+        var address = Http.BaseAddress!;
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(address.Host, address.Port);
+        await using var stream = tcp.GetStream();
+        var body = Encoding.UTF8.GetBytes(json);
+        var head = $"{method} {target} HTTP/1.1\r\nHost: {address.Authority}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(body);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var response = await reader.ReadToEndAsync();
+        var status = (HttpStatusCode)int.Parse(response.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture);
+        var start = response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
+        // Chunked or not, the JSON object is the text between the first '{' and the last '}'.
+        var text = response[start..];
+        var open = text.IndexOf('{', StringComparison.Ordinal);
+        return (status, open < 0 ? null : JsonNode.Parse(text[open..(text.LastIndexOf('}') + 1)]));
+    }
+
+    [Fact]
+    public async Task percent_encoded_utf8_and_an_escaped_percent_name_the_stream_they_spell()
+    {
+        var name = $"{NewStream("enc")}-100% café/😀";
+
+        var (status, result, _) = await SendAsync(HttpMethod.Post, $"/streams/{Uri.EscapeDataString(name)}/events", """{"events":[{"type":"t"}]}""");
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal(name, result!["stream"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task the_global_log_refuses_a_backward_read_rather_than_answering_forward()
+    {
+        var (status, body, _) = await SendAsync(HttpMethod.Get, "/all/events?direction=backward&limit=1");
+        var (forward, _, _) = await SendAsync(HttpMethod.Get, "/all/events?direction=forward&limit=1");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        AssertError(body, "invalid_request");
+        Assert.Contains("direction", body!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, forward);
+    }
+
+    [Fact]
+    public async Task config_durations_read_back_in_the_units_they_were_set()
+    {
+        var before = (await SendAsync(HttpMethod.Get, "/meta/config")).Body!["segment.retention"]!.GetValue<string>();
+        try
+        {
+            var (status, after, _) = await SendAsync(HttpMethod.Put, "/meta/config", """{"segment.retention":"7d"}""");
+            var (_, read, _) = await SendAsync(HttpMethod.Get, "/meta/config");
+
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("7d", after!["segment.retention"]!.GetValue<string>());
+            Assert.Equal("7d", read!["segment.retention"]!.GetValue<string>());
+        }
+        finally
+        {
+            await SendAsync(HttpMethod.Put, "/meta/config", $$"""{"segment.retention":"{{before}}"}""");
+        }
+    }
+
+    [Fact]
+    public async Task a_sealed_segment_reports_how_many_distinct_entities_it_holds()
+    {
+        var stream = NewStream("entities");
+        var (_, appended, _) = await SendAsync(HttpMethod.Post, $"/streams/{stream}/events",
+            """{"events":[{"type":"t","entities":["acme","globex"]},{"type":"t","entities":["acme"]}]}""");
+        var sid = appended!["segment"]!.GetValue<string>();
+
+        var (sealStatus, _, _) = await SendAsync(HttpMethod.Post, $"/segments/{sid}/seal");
+        JsonNode? segment = null;
+        await Poll.UntilAsync(async () =>
+        {
+            segment = (await SendAsync(HttpMethod.Get, $"/segments/{sid}")).Body;
+            return segment!["materialized"]!.GetValue<bool>();
+        }, TimeSpan.FromSeconds(60), "the node materialized the sealed segment");
+
+        Assert.Equal(HttpStatusCode.OK, sealStatus);
+        Assert.Equal("sealed", segment!["status"]!.GetValue<string>());
+        // The segment may hold other tests' events too, but at least these two entities.
+        Assert.True(segment["entity_count"]!.GetValue<long>() >= 2, $"entity_count is {segment["entity_count"]}");
+        var listed = (await SendAsync(HttpMethod.Get, "/segments?status=sealed")).Body!["segments"]!.AsArray().Single(s => s!["segment_id"]!.GetValue<string>() == sid)!;
+        Assert.Equal(segment["entity_count"]!.GetValue<long>(), listed["entity_count"]!.GetValue<long>());
+    }
+}
