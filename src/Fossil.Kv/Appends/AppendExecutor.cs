@@ -15,6 +15,7 @@ namespace Fossil.Kv.Appends;
 internal static class AppendExecutor
 {
     private const int MaxFenceAttempts = 20;
+    private const int ResolutionBudgetInCallTimeouts = 3;
 
     // retry takes units to send again in a later transaction; its flag says whether the try counts against the unit's attempts.
     public static async Task ExecuteAsync(
@@ -39,7 +40,19 @@ internal static class AppendExecutor
         catch (EtcdException e) when (e.MayHaveBeenApplied || e is EtcdUnknownOutcomeException)
         {
             Log.UnknownOutcome(context.Logger, txn.SegmentNames, e);
-            var committedAt = await FindOutcomeAsync(context, txn, cancellationToken).ConfigureAwait(false);
+            long? committedAt;
+            try
+            {
+                committedAt = await FindOutcomeAsync(context, txn, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EtcdException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // etcd stayed out of reach for the whole resolution budget: the callers learn that the outcome is
+                // unknown (a retry with the same event ids is idempotent). The committer goes on; its next Txn
+                // compares the same segment record, so it fences this one out if it has not applied by then.
+                foreach (var unit in txn.Sent) unit.Completion.TrySetException(AppendErrors.Translate(e));
+                return;
+            }
             if (committedAt is { } revision)
             {
                 Complete(txn, revision);
@@ -110,10 +123,15 @@ internal static class AppendExecutor
     /// A fence bumps the segment records the Txn compared: if the fence commits, the Txn's compares can
     /// no longer hold; if it loses, the Txn's own batch key shows whether it was the one that won.
     /// </summary>
+    /// <exception cref="EtcdException">etcd did not answer a fence within the resolution budget (a few call timeouts).</exception>
     private static async Task<long?> FindOutcomeAsync(StoreContext context, AppendTransaction txn, CancellationToken cancellationToken)
     {
         var probe = txn.ProbeBatch ?? throw new InvalidOperationException("An append transaction wrote no batch.");
         var records = txn.Records.ToArray();
+        // Long enough to ride out a leader election or a member restart, short enough that a caller facing a
+        // frozen etcd hears back in seconds rather than minutes.
+        var budget = context.Options.Etcd.CallTimeout * ResolutionBudgetInCallTimeouts;
+        var started = context.Clock.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -138,7 +156,7 @@ internal static class AppendExecutor
             }
             catch (EtcdException e) when (e.MayHaveBeenApplied || e is EtcdUnknownOutcomeException || e is EtcdUnavailableException or EtcdNoLeaderException)
             {
-                if (attempt >= MaxFenceAttempts) throw;
+                if (attempt >= MaxFenceAttempts || context.Clock.GetElapsedTime(started) >= budget) throw;
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * attempt, 1000)), cancellationToken).ConfigureAwait(false);
             }
         }

@@ -47,4 +47,43 @@ public sealed class UnknownOutcomeTests
         Assert.Equal(3, stored.Count);
         Assert.Equal(events.Select(e => e.Id), stored.Skip(1).Select(e => e.Id));
     }
+
+    [Fact]
+    public async Task an_append_facing_a_frozen_etcd_fails_as_unknown_in_bounded_time_and_its_retry_lands_once()
+    {
+        await using var cluster = await EtcdCluster.StartAsync(1);
+        var member = cluster.Members[0];
+        var options = new FossilOptions
+        {
+            RootPrefix = TestKeys.UniquePrefix(),
+            Etcd = new EtcdClientOptions
+            {
+                Endpoints = [member.ClientUrl.AbsoluteUri.TrimEnd('/')],
+                CallTimeout = TimeSpan.FromSeconds(1),
+            },
+        };
+        await using var store = await EventStore.ConnectAsync(options);
+        await store.AppendToStreamAsync("frozen", StreamState.NoStream, StoreFactory.Events(1));
+        var events = StoreFactory.Events(2);
+
+        StoreUnavailableException unknown;
+        member.Pause();
+        try
+        {
+            // The resolution gives up after three call timeouts (~5 s here; it took ~35 s when it counted 20 fence attempts instead).
+            unknown = await Assert.ThrowsAsync<StoreUnavailableException>(() =>
+                store.AppendToStreamAsync("frozen", StreamState.StreamRevision(0), events).WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            member.Resume();
+        }
+        var retried = await store.AppendToStreamAsync("frozen", StreamState.StreamRevision(0), events);
+        var stored = await store.ReadStreamAsync("frozen").ToListAsync();
+
+        Assert.Contains("same event ids", unknown.Message);
+        Assert.Equal((1L, 2L), (retried.FirstVersion, retried.LastVersion));
+        Assert.Equal(3, stored.Count);
+        Assert.Equal(events.Select(e => e.Id), stored.Skip(1).Select(e => e.Id));
+    }
 }
