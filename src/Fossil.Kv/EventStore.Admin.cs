@@ -9,20 +9,35 @@ namespace Fossil.Kv;
 public sealed partial class EventStore
 {
     /// <summary>The store-wide settings in <c>/meta/config</c>, read now.</summary>
-    public async Task<StoreSettings> GetSettingsAsync(CancellationToken cancellationToken = default)
+    public async Task<StoreSettings> GetSettingsAsync(CancellationToken cancellationToken = default) =>
+        (await GetVersionedSettingsAsync(cancellationToken).ConfigureAwait(false)).Settings;
+
+    /// <summary>
+    /// The store-wide settings in <c>/meta/config</c>, read now, with the etcd revision of their last change:
+    /// pass it to <see cref="UpdateSettingsAsync(JsonObject, long?, CancellationToken)"/> to change them only
+    /// if nobody else did in between.
+    /// </summary>
+    public async Task<(StoreSettings Settings, long Revision)> GetVersionedSettingsAsync(CancellationToken cancellationToken = default)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var current = await _context.Etcd.GetAsync(Ops.Bytes(_context.Keys.Config), cancellationToken).ConfigureAwait(false);
+        var kv = current.Kvs[0];
         _catalog.ForgetSettings();
-        return await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+        return (StoreSettings.FromJsonBytes(kv.Value.Span), kv.ModRevision);
     }
 
     /// <summary>
     /// Changes store-wide settings with a compare-and-swap on <c>/meta/config</c>: every value is validated
     /// first, and nothing changes unless all are valid. Segment settings take effect at the next window.
-    /// Returns the settings before and after.
+    /// Without <paramref name="expectedRevision"/> the changes apply on top of whatever is current (settings
+    /// another caller changed meanwhile are kept); with it, only if the settings are still at that revision
+    /// (from <see cref="GetVersionedSettingsAsync"/>). Returns the settings before and after, and the revision
+    /// of the change.
     /// </summary>
     /// <exception cref="InvalidSettingException">A name is unknown or a value is invalid.</exception>
-    public async Task<(StoreSettings Before, StoreSettings After)> UpdateSettingsAsync(JsonObject changes, CancellationToken cancellationToken = default)
+    /// <exception cref="SettingsChangedException">The settings are no longer at <paramref name="expectedRevision"/>.</exception>
+    public async Task<(StoreSettings Before, StoreSettings After, long Revision)> UpdateSettingsAsync(
+        JsonObject changes, long? expectedRevision = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
         if (changes.Count == 0) throw new InvalidRequestException("The change names no setting.");
@@ -36,13 +51,16 @@ public sealed partial class EventStore
             var after = before.WithJson(changes);
             if (before.VectorDimension != 0 && after.VectorDimension != before.VectorDimension)
                 throw new InvalidSettingException("vector.dimension", $"vector.dimension is already fixed at {before.VectorDimension} (by the first vector appended, or set before it); it cannot become {after.VectorDimension}.");
+            // Checked after validation: a bad value is the caller's first problem, whatever the revision.
+            if (expectedRevision is { } expected && expected != kv.ModRevision) throw new SettingsChangedException(expected, kv.ModRevision);
             var txn = new TxnRequest();
             txn.Compare.Add(Ops.ModRevisionIs(key, kv.ModRevision));
             txn.Success.Add(Ops.Put(key, after.ToJsonBytes()));
-            if ((await _context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false)).Succeeded)
+            var response = await _context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+            if (response.Succeeded)
             {
                 _catalog.ForgetSettings();
-                return (before, after);
+                return (before, after, response.Header.Revision);
             }
         }
     }

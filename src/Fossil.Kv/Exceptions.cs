@@ -81,3 +81,15 @@ public sealed class SegmentStateException(SegmentId segment, string message)
 {
     public SegmentId Segment { get; } = segment;
 }
+
+/// <summary>
+/// A settings change made on a version of <c>/meta/config</c> that is no longer current (another change came
+/// first); nothing was changed. Read the settings again and decide anew.
+/// </summary>
+public sealed class SettingsChangedException(long expectedRevision, long actualRevision)
+    : FossilException("config_changed", $"/meta/config changed since revision {expectedRevision} (it is at revision {actualRevision} now); read it again and retry.")
+{
+    public long ExpectedRevision { get; } = expectedRevision;
+
+    public long ActualRevision { get; } = actualRevision;
+}

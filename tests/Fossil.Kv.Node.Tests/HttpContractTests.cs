@@ -28,6 +28,36 @@ public sealed class HttpContractTests(NodeFixture node)
         Assert.False(string.IsNullOrWhiteSpace(body["message"]?.GetValue<string>()));
     }
 
+    [Fact]
+    public async Task config_changes_with_if_match_apply_only_at_the_revision_get_answered()
+    {
+        var (_, current, read) = await SendAsync(HttpMethod.Get, "/meta/config");
+        var etag = read.Headers.ETag?.Tag;
+        Assert.NotNull(etag);
+        // Setting ef_search to the value it has keeps the shared node's behaviour; the write still makes a new revision.
+        var change = $$"""{"hnsw.ef_search": {{current!["hnsw.ef_search"]!.ToJsonString()}}}""";
+
+        using var put = new HttpRequestMessage(HttpMethod.Put, "/meta/config") { Content = new StringContent(change, Encoding.UTF8, "application/json") };
+        put.Headers.TryAddWithoutValidation("If-Match", etag);
+        using var changed = await Http.SendAsync(put);
+        using var stale = new HttpRequestMessage(HttpMethod.Put, "/meta/config") { Content = new StringContent("""{"hnsw.ef_search": 7}""", Encoding.UTF8, "application/json") };
+        stale.Headers.TryAddWithoutValidation("If-Match", etag);
+        using var refused = await Http.SendAsync(stale);
+        using var garbage = new HttpRequestMessage(HttpMethod.Put, "/meta/config") { Content = new StringContent(change, Encoding.UTF8, "application/json") };
+        garbage.Headers.TryAddWithoutValidation("If-Match", "\"not-a-revision\"");
+        using var bad = await Http.SendAsync(garbage);
+        var (_, after, reread) = await SendAsync(HttpMethod.Get, "/meta/config");
+
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.NotEqual(etag, changed.Headers.ETag?.Tag);
+        Assert.Equal(changed.Headers.ETag?.Tag, reread.Headers.ETag?.Tag);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        AssertError(JsonNode.Parse(await refused.Content.ReadAsStringAsync()), "config_changed");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        AssertError(JsonNode.Parse(await bad.Content.ReadAsStringAsync()), "invalid_request");
+        Assert.Equal(current!.ToJsonString(), after!.ToJsonString());
+    }
+
     [Theory]
     [InlineData("events")]
     [InlineData("subscribe")]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fossil.Kv.Configuration;
@@ -10,9 +11,11 @@ internal static class AdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
+        // The ETag is the etcd revision of the settings' last change; a PUT with If-Match applies only at that revision.
         app.MapGet("/meta/config", async (HttpContext context, EventStore store) =>
         {
-            var settings = await store.GetSettingsAsync(context.RequestAborted);
+            var (settings, revision) = await store.GetVersionedSettingsAsync(context.RequestAborted);
+            context.Response.Headers.ETag = SettingsETag(revision);
             await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSettings(writer, settings));
         });
         app.MapPut("/meta/config", async (HttpContext context, EventStore store) =>
@@ -27,7 +30,8 @@ internal static class AdminEndpoints
             {
                 throw new InvalidRequestException($"The body is not valid JSON ({e.Message}).");
             }
-            var (_, after) = await store.UpdateSettingsAsync(changes, context.RequestAborted);
+            var (_, after, revision) = await store.UpdateSettingsAsync(changes, ExpectedSettingsRevision(context.Request), context.RequestAborted);
+            context.Response.Headers.ETag = SettingsETag(revision);
             await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSettings(writer, after));
         });
 
@@ -115,10 +119,23 @@ internal static class AdminEndpoints
         writer.WriteStartObject();
         foreach (var (name, value) in settings.ToPairs())
         {
-            if (long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)) writer.WriteNumber(name, number);
+            if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number)) writer.WriteNumber(name, number);
             else writer.WriteString(name, value);
         }
         writer.WriteEndObject();
+    }
+
+    private static string SettingsETag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
+
+    /// <summary>The revision an <c>If-Match</c> header names (<c>"123"</c>, as GET's ETag), or null without one (or with <c>*</c>).</summary>
+    private static long? ExpectedSettingsRevision(HttpRequest request)
+    {
+        var header = request.Headers.IfMatch.ToString().Trim();
+        if (header.Length == 0 || header == "*") return null;
+        var tag = header.Length >= 2 && header[0] == '"' && header[^1] == '"' ? header[1..^1] : header;
+        return long.TryParse(tag, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) && revision > 0
+            ? revision
+            : throw new InvalidRequestException($"If-Match must be the ETag GET /meta/config answered, e.g. \"42\" (got '{header}').");
     }
 
     private static void WriteSegment(Utf8JsonWriter writer, EventStore store, SegmentRecord segment) =>

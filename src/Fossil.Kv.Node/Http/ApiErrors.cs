@@ -21,6 +21,7 @@ internal static class ApiErrors
             StoreUnavailableException => (503, "unavailable"),
             StoreFullException => (507, "no_space"),
             SegmentStateException => (409, "invalid_segment_state"),
+            SettingsChangedException => (412, "config_changed"),
             InvalidRequestException => (400, "invalid_request"),
             BadHttpRequestException { StatusCode: 413 } => (413, "too_large"),
             BadHttpRequestException or JsonException => (400, "invalid_request"),

@@ -1,0 +1,26 @@
+using System.Text.Json.Nodes;
+using Fossil.Kv.Configuration;
+
+namespace Fossil.Kv.Tests.Configuration;
+
+[Collection(EtcdCollection.Name)]
+public sealed class SettingsUpdateTests(EtcdFixture etcd)
+{
+    [Fact]
+    public async Task a_change_at_an_expected_revision_applies_only_if_nobody_changed_the_settings_since()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
+        var (_, revision) = await store.GetVersionedSettingsAsync();
+
+        var (_, first, firstRevision) = await store.UpdateSettingsAsync(new JsonObject { ["segment.retention"] = "7d" }, revision);
+        var stale = await Assert.ThrowsAsync<SettingsChangedException>(() => store.UpdateSettingsAsync(new JsonObject { ["segment.retention"] = "9d" }, revision));
+        // A bad value is named first, whatever the revision.
+        await Assert.ThrowsAsync<InvalidSettingException>(() => store.UpdateSettingsAsync(new JsonObject { ["hnsw.m"] = "1" }, revision));
+        var (settings, current) = await store.GetVersionedSettingsAsync();
+
+        Assert.Equal("7d", first.Get("segment.retention"));
+        Assert.Equal((revision, firstRevision), (stale.ExpectedRevision, stale.ActualRevision));
+        Assert.Equal((firstRevision, "7d"), (current, settings.Get("segment.retention")));
+        Assert.Equal("config_changed", stale.ErrorCode);
+    }
+}
