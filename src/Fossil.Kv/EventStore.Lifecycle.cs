@@ -27,14 +27,21 @@ public sealed partial class EventStore
     /// </summary>
     /// <exception cref="SegmentNotFoundException">No such segment.</exception>
     /// <exception cref="SegmentStateException">The segment is not sealed.</exception>
-    public async Task<bool> MaterializeSegmentAsync(string segmentId, CancellationToken cancellationToken = default)
+    public Task<bool> MaterializeSegmentAsync(string segmentId, CancellationToken cancellationToken = default) =>
+        MaterializeSegmentAsync(segmentId, progress: null, cancellationToken);
+
+    /// <inheritdoc cref="MaterializeSegmentAsync(string, CancellationToken)"/>
+    /// <param name="segmentId">The segment.</param>
+    /// <param name="progress">Told the number of events copied so far while files are built (of the record's <c>document_count</c>).</param>
+    /// <param name="cancellationToken">Cancels the build; nothing is left behind.</param>
+    public async Task<bool> MaterializeSegmentAsync(string segmentId, IProgress<long>? progress, CancellationToken cancellationToken = default)
     {
         if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var found = await _catalog.ReadSegmentsAsync([id], cancellationToken).ConfigureAwait(false);
         if (found.Count == 0) throw new SegmentNotFoundException(segmentId);
         var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
-        return await _local.MaterializeAsync(found[0], settings, cancellationToken).ConfigureAwait(false);
+        return await _local.MaterializeAsync(found[0], settings, progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -80,7 +80,22 @@ internal static class SegmentCommands
             context.SegmentDirectory = context.ParseResult.GetValue(dir)!;
             var id = SegmentIdOf(context, sid);
             var store = await context.OpenStoreAsync();
-            var built = await store.MaterializeSegmentAsync(id, context.CancellationToken);
+            bool built;
+            if (!context.Json && context.Console.Profile.Capabilities.Interactive)
+            {
+                var events = (await store.GetSegmentAsync(id, context.CancellationToken)).DocumentCount;
+                built = false;
+                await context.Console.Progress().StartAsync(async progress =>
+                {
+                    var task = progress.AddTask($"materializing {id}", maxValue: Math.Max(1, events));
+                    built = await store.MaterializeSegmentAsync(id, new Progress<long>(copied => task.Value = copied), context.CancellationToken);
+                    task.Value = task.MaxValue;
+                });
+            }
+            else
+            {
+                built = await store.MaterializeSegmentAsync(id, context.CancellationToken);
+            }
             var path = Path.Combine(Path.GetFullPath(context.SegmentDirectory), id);
             if (context.Json) context.WriteJson(writer => { writer.WriteStartObject(); writer.WriteString("segment_id", id); writer.WriteBoolean("built", built); writer.WriteString("directory", path); writer.WriteEndObject(); });
             else context.Console.WriteLine(built ? $"{id} materialized in {path}" : $"{id} was already materialized in {path}");

@@ -15,6 +15,7 @@ namespace Fossil.Kv.Lifecycle;
 internal sealed partial class LocalSegments(StoreContext context) : IDisposable
 {
     private const string TemporaryPrefix = ".tmp-";
+    private const int ProgressInterval = 1000;
     private readonly ConcurrentDictionary<SegmentId, SegmentFileSet> _open = new();
     private readonly SemaphoreSlim _building = new(1, 1);
     private bool _cleaned;
@@ -47,7 +48,11 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
     /// </summary>
     /// <exception cref="SegmentStateException">The segment is not sealed, or is archived and this node has no archive, or its keys left etcd while it was built.</exception>
     /// <exception cref="SegmentFilesCorruptException">The archived copy is damaged.</exception>
-    public async Task<bool> MaterializeAsync(SegmentView segment, Configuration.StoreSettings settings, CancellationToken cancellationToken)
+    public async Task<bool> MaterializeAsync(SegmentView segment, Configuration.StoreSettings settings, CancellationToken cancellationToken) =>
+        await MaterializeAsync(segment, settings, progress: null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>As above, telling <paramref name="progress"/> the number of events copied every <see cref="ProgressInterval"/> and at the end.</summary>
+    public async Task<bool> MaterializeAsync(SegmentView segment, Configuration.StoreSettings settings, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var id = segment.Record.Id;
         if (segment.Record.Status != SegmentStatus.Sealed) throw new SegmentStateException(id, $"Segment {id} is {SegmentRecord.StatusName(segment.Record.Status)}; only sealed segments are materialized.");
@@ -84,8 +89,9 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
                     {
                         writer.Append(reader.PeekedRecord.Span, next.SegmentPosition, next.Position.Revision);
                         reader.Advance();
-                        count++;
+                        if (++count % ProgressInterval == 0) progress?.Report(count);
                     }
+                    progress?.Report(count);
                     // Every append counts its events into the record, so a shortfall means keys were deleted (archived
                     // or evicted) under the reader: such a copy must never be published, least of all to the archive.
                     if (count != segment.Record.DocumentCount)

@@ -71,6 +71,28 @@ public sealed class MaterializationTests(EtcdFixture etcd) : IDisposable
     }
 
     [Fact]
+    public async Task materializing_reports_the_events_copied_up_to_the_segment_count()
+    {
+        await using var store = await CreateStoreAsync();
+        var segment = (await store.AppendToStreamAsync("progress", StreamState.Any, StoreFactory.Events(1000))).Segment;
+        await store.AppendToStreamAsync("progress", StreamState.Any, StoreFactory.Events(500));
+        await store.SealSegmentAsync(segment);
+        var reports = new Reports();
+
+        Assert.True(await store.MaterializeSegmentAsync(segment, reports));
+
+        Assert.Equal([1000L, 1500L], reports.Values);
+    }
+
+    /// <summary>Records reports on the reporting thread (<see cref="Progress{T}"/> would post them elsewhere).</summary>
+    private sealed class Reports : IProgress<long>
+    {
+        public List<long> Values { get; } = [];
+
+        public void Report(long value) => Values.Add(value);
+    }
+
+    [Fact]
     public async Task only_sealed_segments_are_materialized()
     {
         await using var store = await CreateStoreAsync();
