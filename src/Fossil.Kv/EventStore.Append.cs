@@ -90,7 +90,7 @@ public sealed partial class EventStore
                     AppendLimits.MaxAppendBytes);
             if (events > AppendLimits.MaxEventsPerAppend)
                 throw new AppendTooLargeException($"An append carries at most {AppendLimits.MaxEventsPerAppend} events.", AppendLimits.MaxEventsPerAppend);
-            await EnsureVectorDimensionAsync(parts, settings, cancellationToken).ConfigureAwait(false);
+            if (await EnsureVectorDimensionAsync(parts, settings, cancellationToken).ConfigureAwait(false) is { } settled) return settled;
 
             foreach (var part in parts)
             {
@@ -211,16 +211,24 @@ public sealed partial class EventStore
         }
     }
 
-    /// <summary>The first vector appended to a store fixes <c>vector.dimension</c> (compare-and-swap on <c>/meta/config</c>).</summary>
-    private async Task EnsureVectorDimensionAsync(PreparedAppend[] parts, Configuration.StoreSettings settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// The first vector appended to a store fixes <c>vector.dimension</c> (compare-and-swap on <c>/meta/config</c>).
+    /// Before that, the append's expected versions are checked on fresh stream tips, so that an append refused as a
+    /// conflict (or answered as a repeat) leaves the setting as it was; returns that answer, or null to go on.
+    /// </summary>
+    private async Task<AppendResult[]?> EnsureVectorDimensionAsync(PreparedAppend[] parts, Configuration.StoreSettings settings, CancellationToken cancellationToken)
     {
         var dimensions = parts.Select(p => p.VectorDimension).Where(d => d > 0).Distinct().ToArray();
-        if (dimensions.Length == 0) return;
+        if (dimensions.Length == 0) return null;
         if (dimensions.Length > 1)
             throw new InvalidRequestException($"The append carries vectors of different dimensions ({string.Join(", ", dimensions)}).");
-        if (settings.VectorDimension != 0) return;
+        if (settings.VectorDimension != 0) return null;
+        var settled = new AppendUnit(parts);
+        if (!await AppendResolution.ResolveAsync(_context, settled, cancellationToken).ConfigureAwait(false))
+            return await settled.Completion.Task.ConfigureAwait(false);
         var fixedDimension = await _catalog.FixVectorDimensionAsync(dimensions[0], cancellationToken).ConfigureAwait(false);
         if (fixedDimension != dimensions[0])
             throw new InvalidRequestException($"The append carries vectors of dimension {dimensions[0]}; this store's vector.dimension is {fixedDimension}.");
+        return null;
     }
 }

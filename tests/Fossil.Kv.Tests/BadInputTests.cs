@@ -115,6 +115,12 @@ public sealed class BadInputTests(EtcdFixture etcd)
         {
             Setup = t => t.Store.AppendToStreamAsync(t.S, StreamState.NoStream, [Event()]),
         },
+        ["the store's first vector in an append with a wrong expected version"] = new(typeof(WrongExpectedVersionException),
+            t => t.Store.AppendToStreamAsync(t.S, StreamState.NoStream, [WithVector(1, 2, 3)]), "no_stream", "version 0")
+        {
+            // The settings are in the before/after state: vector.dimension must stay unset.
+            Setup = t => t.Store.AppendToStreamAsync(t.S, StreamState.NoStream, [Event()]),
+        },
 
         // Atomic multi-stream appends: nothing reaches the good stream either.
         ["no streams"] = Multi(typeof(InvalidRequestException), _ => [], "at least one stream"),
