@@ -14,30 +14,38 @@ public sealed partial class EventStore
 
     /// <summary>
     /// The store-wide settings in <c>/meta/config</c>, read now, with the etcd revision of their last change:
-    /// pass it to <see cref="UpdateSettingsAsync(JsonObject, long?, CancellationToken)"/> to change them only
+    /// pass it to <see cref="UpdateSettingsAsync(JsonObject, long, CancellationToken)"/> to change them only
     /// if nobody else did in between.
     /// </summary>
     public async Task<(StoreSettings Settings, long Revision)> GetVersionedSettingsAsync(CancellationToken cancellationToken = default)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var current = await _context.Etcd.GetAsync(Ops.Bytes(_context.Keys.Config), cancellationToken).ConfigureAwait(false);
-        var kv = current.Kvs[0];
+        var kv = current.Kvs.Count > 0 ? current.Kvs[0] : throw MissingConfig();
         _catalog.ForgetSettings();
         return (StoreSettings.FromJsonBytes(kv.Value.Span), kv.ModRevision);
     }
 
     /// <summary>
-    /// Changes store-wide settings with a compare-and-swap on <c>/meta/config</c>: every value is validated
-    /// first, and nothing changes unless all are valid. Segment settings take effect at the next window.
-    /// Without <paramref name="expectedRevision"/> the changes apply on top of whatever is current (settings
-    /// another caller changed meanwhile are kept); with it, only if the settings are still at that revision
-    /// (from <see cref="GetVersionedSettingsAsync"/>). Returns the settings before and after, and the revision
-    /// of the change.
+    /// Changes store-wide settings with a compare-and-swap on <c>/meta/config</c>, on top of whatever is current
+    /// (settings another caller changed meanwhile are kept): every value is validated first, and nothing
+    /// changes unless all are valid. Segment settings take effect at the next window. Returns the settings
+    /// before and after, and the revision of the change.
+    /// </summary>
+    /// <exception cref="InvalidSettingException">A name is unknown or a value is invalid.</exception>
+    public Task<SettingsUpdate> UpdateSettingsAsync(JsonObject changes, CancellationToken cancellationToken = default) =>
+        UpdateSettingsCoreAsync(changes, expectedRevision: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="UpdateSettingsAsync(JsonObject, CancellationToken)"/>, but only if the settings are still at
+    /// <paramref name="expectedRevision"/> (from <see cref="GetVersionedSettingsAsync"/>): nobody changed them since.
     /// </summary>
     /// <exception cref="InvalidSettingException">A name is unknown or a value is invalid.</exception>
     /// <exception cref="SettingsChangedException">The settings are no longer at <paramref name="expectedRevision"/>.</exception>
-    public async Task<(StoreSettings Before, StoreSettings After, long Revision)> UpdateSettingsAsync(
-        JsonObject changes, long? expectedRevision = null, CancellationToken cancellationToken = default)
+    public Task<SettingsUpdate> UpdateSettingsAsync(JsonObject changes, long expectedRevision, CancellationToken cancellationToken = default) =>
+        UpdateSettingsCoreAsync(changes, expectedRevision, cancellationToken);
+
+    private async Task<SettingsUpdate> UpdateSettingsCoreAsync(JsonObject changes, long? expectedRevision, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changes);
         if (changes.Count == 0) throw new InvalidRequestException("The change names no setting.");
@@ -46,7 +54,7 @@ public sealed partial class EventStore
         while (true)
         {
             var current = await _context.Etcd.GetAsync(Ops.Bytes(key), cancellationToken).ConfigureAwait(false);
-            var kv = current.Kvs[0];
+            var kv = current.Kvs.Count > 0 ? current.Kvs[0] : throw MissingConfig();
             var before = StoreSettings.FromJsonBytes(kv.Value.Span);
             var after = before.WithJson(changes);
             if (before.VectorDimension != 0 && after.VectorDimension != before.VectorDimension)
@@ -60,10 +68,14 @@ public sealed partial class EventStore
             if (response.Succeeded)
             {
                 _catalog.ForgetSettings();
-                return (before, after, response.Header.Revision);
+                return new SettingsUpdate(before, after, response.Header.Revision);
             }
         }
     }
+
+    /// <summary>The store seeds <c>/meta/config</c> when it connects; someone deleted it since.</summary>
+    private InvalidOperationException MissingConfig() =>
+        new($"{System.Text.Encoding.UTF8.GetString(_context.Keys.Config)} is missing from etcd (deleted by hand?); restart a node to seed it again.");
 
     /// <summary>The segment catalog, oldest first.</summary>
     public async Task<IReadOnlyList<SegmentRecord>> ListSegmentsAsync(CancellationToken cancellationToken = default)

@@ -213,8 +213,10 @@ public sealed partial class EventStore
 
     /// <summary>
     /// The first vector appended to a store fixes <c>vector.dimension</c> (compare-and-swap on <c>/meta/config</c>).
-    /// Before that, the append's expected versions are checked on fresh stream tips, so that an append refused as a
-    /// conflict (or answered as a repeat) leaves the setting as it was; returns that answer, or null to go on.
+    /// Before that, the append's expected versions are checked on fresh stream tips, so that an append already
+    /// refused as a conflict (or answered as a repeat) leaves the setting as it was; returns that answer, or null
+    /// to go on. A conflict that arises after this check (another writer moving the stream meanwhile) still
+    /// leaves the dimension fixed: see docs/bad-input.md, "Known gap".
     /// </summary>
     private async Task<AppendResult[]?> EnsureVectorDimensionAsync(PreparedAppend[] parts, Configuration.StoreSettings settings, CancellationToken cancellationToken)
     {

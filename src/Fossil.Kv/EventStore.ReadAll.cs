@@ -65,6 +65,8 @@ public sealed partial class EventStore
         }
     }
 
+    private const int MaxOpenAttempts = 3;
+
     /// <summary>
     /// Opens a sealed segment's files on this node for reading in place (<see cref="SealedSegmentReader"/>):
     /// the fastest way to read a whole segment, with no object per event. The files are built from etcd, or
@@ -73,11 +75,12 @@ public sealed partial class EventStore
     /// </summary>
     /// <exception cref="SegmentNotFoundException">No such segment in the catalog.</exception>
     /// <exception cref="SegmentStateException">The segment is not sealed (read an active one with <see cref="ReadSegmentAsync"/>), or is archived and this node has no archive.</exception>
+    /// <exception cref="SegmentFiles.SegmentFilesCorruptException">The files built (or fetched) here do not open, time after time.</exception>
     public async Task<SealedSegmentReader> OpenSealedSegmentAsync(string segmentId, CancellationToken cancellationToken = default)
     {
         if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             var found = await _catalog.ReadSegmentsAsync([id], cancellationToken).ConfigureAwait(false);
             if (found.Count == 0) throw new SegmentNotFoundException(segmentId);
@@ -91,8 +94,10 @@ public sealed partial class EventStore
                 await _local.MaterializeAsync(segment, settings, cancellationToken).ConfigureAwait(false);
                 files = _local.TryGet(id);
             }
-            // A set disposed between the look-up and the lease was replaced or evicted: look again.
+            // A set disposed between the look-up and the lease was replaced or evicted: look again, a few times.
             if (files is not null && files.TryAcquireLease()) return new SealedSegmentReader(id, files);
+            if (attempt == MaxOpenAttempts)
+                throw new SegmentFiles.SegmentFilesCorruptException(_local.DirectoryOf(id), $"the files of segment {id} were built {attempt} times and still do not open on this node");
         }
     }
 

@@ -52,6 +52,7 @@ public sealed class HttpContractTests(NodeFixture node)
         Assert.NotEqual(etag, changed.Headers.ETag?.Tag);
         Assert.Equal(changed.Headers.ETag?.Tag, reread.Headers.ETag?.Tag);
         Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        Assert.Equal(changed.Headers.ETag?.Tag, refused.Headers.ETag?.Tag);
         AssertError(JsonNode.Parse(await refused.Content.ReadAsStringAsync()), "config_changed");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         AssertError(JsonNode.Parse(await bad.Content.ReadAsStringAsync()), "invalid_request");

@@ -59,7 +59,7 @@ internal static class ConfigCommands
             // Validate before touching etcd, so a bad value never reaches (or seeds) the store.
             _ = new StoreSettings().WithJson(changes);
             var store = await context.OpenStoreAsync(mustExist: false);
-            var (before, after, _) = await store.UpdateSettingsAsync(changes, cancellationToken: context.CancellationToken);
+            var (before, after) = await store.UpdateSettingsAsync(changes, context.CancellationToken);
             var names = changes.Select(c => c.Key).ToList();
             if (context.Json)
             {

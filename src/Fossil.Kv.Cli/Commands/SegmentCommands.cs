@@ -88,7 +88,7 @@ internal static class SegmentCommands
                 await context.Console.Progress().StartAsync(async progress =>
                 {
                     var task = progress.AddTask($"materializing {id}", maxValue: Math.Max(1, events));
-                    built = await store.MaterializeSegmentAsync(id, new Progress<long>(copied => task.Value = copied), context.CancellationToken);
+                    built = await store.MaterializeSegmentAsync(id, new BarProgress(task), context.CancellationToken);
                     task.Value = task.MaxValue;
                 });
             }
@@ -193,4 +193,13 @@ internal static class SegmentCommands
     }
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Moves the bar on the reporting thread (<see cref="Progress{T}"/> would post reports to the thread pool,
+    /// where a late one could land after the bar was filled and pull it back).
+    /// </summary>
+    private sealed class BarProgress(ProgressTask task) : IProgress<long>
+    {
+        public void Report(long value) => task.Value = Math.Max(task.Value, value);
+    }
 }

@@ -30,9 +30,11 @@ internal static class AdminEndpoints
             {
                 throw new InvalidRequestException($"The body is not valid JSON ({e.Message}).");
             }
-            var (_, after, revision) = await store.UpdateSettingsAsync(changes, ExpectedSettingsRevision(context.Request), context.RequestAborted);
-            context.Response.Headers.ETag = SettingsETag(revision);
-            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSettings(writer, after));
+            var update = ExpectedSettingsRevision(context.Request) is { } expected
+                ? await store.UpdateSettingsAsync(changes, expected, context.RequestAborted)
+                : await store.UpdateSettingsAsync(changes, context.RequestAborted);
+            context.Response.Headers.ETag = SettingsETag(update.Revision);
+            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSettings(writer, update.After));
         });
 
         app.MapGet("/segments", async (HttpContext context, EventStore store) =>

@@ -37,6 +37,8 @@ internal static class ApiErrors
             var retryAfter = exception is StoreUnavailableException u ? u.RetryAfter : TimeSpan.FromSeconds(1);
             response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
+        // The settings' current ETag, so a client can read again knowing what it will compare against.
+        if (exception is SettingsChangedException changed) response.Headers.ETag = $"\"{changed.ActualRevision.ToString(CultureInfo.InvariantCulture)}\"";
         var message = status == 500 ? "The node failed to handle the request; see its log." : exception.Message;
         await using var writer = new Utf8JsonWriter(response.Body, EventJson.WriterOptions);
         writer.WriteStartObject();

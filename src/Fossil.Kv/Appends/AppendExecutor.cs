@@ -16,6 +16,7 @@ internal static class AppendExecutor
 {
     private const int MaxFenceAttempts = 20;
     private const int ResolutionBudgetInCallTimeouts = 3;
+    private static readonly TimeSpan MaxResolutionBudget = TimeSpan.FromMinutes(1);
 
     // retry takes units to send again in a later transaction; its flag says whether the try counts against the unit's attempts.
     public static async Task ExecuteAsync(
@@ -130,7 +131,10 @@ internal static class AppendExecutor
         var records = txn.Records.ToArray();
         // Long enough to ride out a leader election or a member restart, short enough that a caller facing a
         // frozen etcd hears back in seconds rather than minutes.
-        var budget = context.Options.Etcd.CallTimeout * ResolutionBudgetInCallTimeouts;
+        var callTimeout = context.Options.Etcd.CallTimeout;
+        var budget = callTimeout > TimeSpan.Zero && callTimeout < MaxResolutionBudget / ResolutionBudgetInCallTimeouts
+            ? callTimeout * ResolutionBudgetInCallTimeouts
+            : MaxResolutionBudget; // no (or an infinite) call timeout
         var started = context.Clock.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {

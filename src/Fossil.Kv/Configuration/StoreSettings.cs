@@ -170,3 +170,13 @@ public sealed class InvalidSettingException(string setting, string message) : In
 {
     public string Setting { get; } = setting;
 }
+
+/// <summary>A change of the store-wide settings: what they were, what they are, and the etcd revision of the change.</summary>
+public sealed record SettingsUpdate(StoreSettings Before, StoreSettings After, long Revision)
+{
+    public void Deconstruct(out StoreSettings before, out StoreSettings after)
+    {
+        before = Before;
+        after = After;
+    }
+}

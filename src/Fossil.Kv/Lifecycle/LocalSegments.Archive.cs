@@ -72,7 +72,7 @@ internal sealed partial class LocalSegments
             {
                 if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
             }
-            if (_open.TryRemove(segment, out var stale)) stale.Dispose();
+            if (_open.TryRemove(segment, out var stale)) Retire(stale);
             return TryGet(segment);
         }
         finally

@@ -91,7 +91,7 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
                         reader.Advance();
                         if (++count % ProgressInterval == 0) progress?.Report(count);
                     }
-                    progress?.Report(count);
+                    if (count == 0 || count % ProgressInterval != 0) progress?.Report(count); // the last report, unless the loop just made it
                     // Every append counts its events into the record, so a shortfall means keys were deleted (archived
                     // or evicted) under the reader: such a copy must never be published, least of all to the archive.
                     if (count != segment.Record.DocumentCount)
@@ -104,7 +104,7 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
             {
                 if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
             }
-            if (_open.TryRemove(id, out var stale)) stale.Dispose();
+            if (_open.TryRemove(id, out var stale)) Retire(stale);
             return TryGet(id) is not null;
         }
         finally
@@ -134,11 +134,19 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
     public void Drop(SegmentId segment)
     {
         _archiveComplete.TryRemove(segment, out _);
-        if (_open.TryRemove(segment, out var set))
-            _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(_ => set.Dispose(), TaskScheduler.Default);
+        if (_open.TryRemove(segment, out var set)) Retire(set);
         var directory = DirectoryOf(segment);
         if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
     }
+
+    /// <summary>
+    /// Lets a set that left <see cref="_open"/> go only after reads that picked it up before have finished: they
+    /// hold raw pointers into the mapping, and only <see cref="SealedSegmentReader"/>s take a lease.
+    /// </summary>
+    private static void Retire(SegmentFileSet set) =>
+        _ = Task.Delay(RetireDelay).ContinueWith(_ => set.Dispose(), TaskScheduler.Default);
+
+    private static readonly TimeSpan RetireDelay = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// The seed's <c>current</c> pointer: a file naming the active segments, one per line (several partitions

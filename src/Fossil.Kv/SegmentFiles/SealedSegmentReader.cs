@@ -10,7 +10,9 @@ namespace Fossil.Kv;
 /// per event. Opened by <see cref="EventStore.OpenSealedSegmentAsync"/>; it holds the files open until disposed,
 /// even if the segment is evicted meanwhile. Documents come in segment (= commit) order; read each in place
 /// with <see cref="EventRecordView.Read"/>, or copy it out with <see cref="Decode"/>.
-/// Thread-safe: any number of threads may read at once.
+/// Any number of threads may read at once, but <see cref="Dispose"/> must not run while they do: documents
+/// and views point straight into the mapping, and touching them after disposal is undefined (it can end
+/// the process), exactly as with memory from a disposed <see cref="System.Buffers.MemoryManager{T}"/>.
 /// </summary>
 public sealed class SealedSegmentReader : IDisposable
 {

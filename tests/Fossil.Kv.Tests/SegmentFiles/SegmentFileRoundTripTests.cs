@@ -54,6 +54,39 @@ public sealed class SegmentFileRoundTripTests
     }
 
     [Fact]
+    public async Task leases_taken_and_ended_on_many_threads_while_the_set_is_disposed_never_read_unmapped_memory()
+    {
+        using var root = new TempDirectory();
+        var events = SegmentFixture.Generate(seed: 3, events: 64, largeEvent: false);
+        var directory = SegmentFixture.Write(root, events);
+        for (var round = 0; round < 20; round++)
+        {
+            var set = SegmentFileSet.Open(directory, populate: false, verify: false);
+            using var start = new Barrier(5);
+            var readers = Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+            {
+                start.SignalAndWait();
+                var leased = 0;
+                for (var i = 0; i < 2000; i++)
+                {
+                    if (!set.TryAcquireLease()) break;
+                    // Under a lease the maps are there, whatever the owner did meanwhile.
+                    AssertSame(events[(t + i) % events.Count], set.Get((t + i) % events.Count));
+                    set.ReleaseLease();
+                    leased++;
+                }
+                return leased;
+            })).ToArray();
+            start.SignalAndWait();
+            set.Dispose();
+            await Task.WhenAll(readers);
+
+            Assert.False(set.TryAcquireLease());
+            Assert.Throws<ObjectDisposedException>(() => set.Get(0));
+        }
+    }
+
+    [Fact]
     public void meta_json_describes_the_segment()
     {
         using var root = new TempDirectory();
