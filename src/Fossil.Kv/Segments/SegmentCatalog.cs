@@ -133,7 +133,10 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
         await _rotation.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_window is { } fresher && current is not null && fresher.ModRevision > current.ModRevision) return fresher;
+            // Someone rotated while this caller waited: a newer window than the one it saw, or any window when it saw
+            // none (the store's first appenders all arrive here; without this each would pay a settings read and a
+            // doomed Txn, one after another, and their appends would trickle into the committer one at a time).
+            if (_window is { } fresher && (current is null || fresher.ModRevision > current.ModRevision)) return fresher;
             ForgetSettings();
             var settings = await GetSettingsAsync(cancellationToken).ConfigureAwait(false);
             var now = context.UtcNow;

@@ -120,7 +120,8 @@ public sealed class AppendTests(EtcdFixture etcd)
 
         Assert.Equal(positions.Length, positions.Distinct().Count());
         // Fewer revisions than appends: group commit put several appends in one transaction.
-        Assert.True(positions.Select(p => p.Revision).Distinct().Count() < results.Length);
+        var revisions = positions.Select(p => p.Revision).Distinct().Count();
+        Assert.True(revisions < results.Length, $"{revisions} revisions for {results.Length} appends");
         for (var s = 0; s < 5; s++)
         {
             var events = await StoreFactory.ReadAllOfStreamAsync(store, $"stream-{s}");
