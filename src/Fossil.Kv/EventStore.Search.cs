@@ -114,8 +114,14 @@ public sealed partial class EventStore
             }
             if (_search.Covers(view))
             {
-                if (await _search.WaitForAsync(view, cancellationToken).ConfigureAwait(false) is { } index) pool.Add(index);
-                continue;
+                if (await _search.WaitForAsync(view, cancellationToken).ConfigureAwait(false) is { } index)
+                {
+                    pool.Add(index);
+                    continue;
+                }
+                // No index: the segment has no events, or it was sealed and its files came into place (and its
+                // index was let go) while this query waited for the index to catch up; then the files serve it.
+                if (record.Status != SegmentStatus.Sealed || record.DocumentCount == 0) continue;
             }
             if (record.Status == SegmentStatus.Sealed && await MaterializeForSearchAsync(view, cancellationToken).ConfigureAwait(false) is { } built)
                 pool.Add(built);
@@ -125,6 +131,7 @@ public sealed partial class EventStore
 
     private async Task<ISearchSegment?> MaterializeForSearchAsync(SegmentView segment, CancellationToken cancellationToken)
     {
+        if (_local.TryGet(segment.Record.Id) is { } present) return new FileSearchSegment(segment.Record.Id, present);
         var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
         await _local.MaterializeAsync(segment, settings, cancellationToken).ConfigureAwait(false);
         return _local.TryGet(segment.Record.Id) is { } files ? new FileSearchSegment(segment.Record.Id, files) : null;
