@@ -45,6 +45,18 @@ public sealed partial class EventStore
     }
 
     /// <summary>
+    /// A sealed segment's files on this node, built from etcd (or fetched from the archive) first when they are
+    /// missing; null when they still do not open.
+    /// </summary>
+    private async Task<SegmentFiles.SegmentFileSet?> FilesOfSealedAsync(SegmentView segment, CancellationToken cancellationToken)
+    {
+        if (_local.TryGet(segment.Record.Id) is { } present) return present;
+        var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+        await _local.MaterializeAsync(segment, settings, cancellationToken).ConfigureAwait(false);
+        return _local.TryGet(segment.Record.Id);
+    }
+
+    /// <summary>
     /// Background work of every node: materializes the sealed segments it lacks, oldest first (fetching archived
     /// ones from <c>segment.archive</c>), archives them when this node has an archive, and keeps the <c>current</c>
     /// pointer naming the active segments. A segment that fails (a damaged or unreachable archive copy, keys that left

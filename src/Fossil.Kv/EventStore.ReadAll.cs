@@ -87,13 +87,7 @@ public sealed partial class EventStore
             var segment = found[0];
             if (segment.Record.Status != SegmentStatus.Sealed)
                 throw new SegmentStateException(id, $"Segment {id} is {SegmentRecord.StatusName(segment.Record.Status)}; only sealed segments are read in place (ReadSegmentAsync reads any retained segment).");
-            var files = await _local.GetOrFetchAsync(id, segment.Record.ArchiveChecksum, cancellationToken).ConfigureAwait(false);
-            if (files is null)
-            {
-                var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
-                await _local.MaterializeAsync(segment, settings, cancellationToken).ConfigureAwait(false);
-                files = _local.TryGet(id);
-            }
+            var files = await FilesOfSealedAsync(segment, cancellationToken).ConfigureAwait(false);
             // A set disposed between the look-up and the lease was replaced or evicted: look again, a few times.
             if (files is not null && files.TryAcquireLease()) return new SealedSegmentReader(id, files);
             if (attempt == MaxOpenAttempts)

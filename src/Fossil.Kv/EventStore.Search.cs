@@ -129,13 +129,8 @@ public sealed partial class EventStore
         return pool;
     }
 
-    private async Task<ISearchSegment?> MaterializeForSearchAsync(SegmentView segment, CancellationToken cancellationToken)
-    {
-        if (_local.TryGet(segment.Record.Id) is { } present) return new FileSearchSegment(segment.Record.Id, present);
-        var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
-        await _local.MaterializeAsync(segment, settings, cancellationToken).ConfigureAwait(false);
-        return _local.TryGet(segment.Record.Id) is { } files ? new FileSearchSegment(segment.Record.Id, files) : null;
-    }
+    private async Task<ISearchSegment?> MaterializeForSearchAsync(SegmentView segment, CancellationToken cancellationToken) =>
+        await FilesOfSealedAsync(segment, cancellationToken).ConfigureAwait(false) is { } files ? new FileSearchSegment(segment.Record.Id, files) : null;
 
     /// <summary>Segments searched through an in-memory index on this node now.</summary>
     internal int InMemorySearchSegments => _search.Count;

@@ -107,22 +107,7 @@ internal sealed record StoreStatus(
         writer.WriteStartArray("active_segments");
         foreach (var segment in ActiveSegments) JsonOutput.WriteSegment(writer, segment);
         writer.WriteEndArray();
-        writer.WriteStartArray("nodes");
-        foreach (var node in Nodes)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("id", node.Id);
-            writer.WriteStartArray("urls");
-            foreach (var url in node.Urls) writer.WriteStringValue(url);
-            writer.WriteEndArray();
-            writer.WriteString("started_at", node.StartedAt);
-            writer.WriteString("version", node.Version);
-            writer.WriteBoolean("holds_background_work", node.Id == BackgroundWork);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
-        if (BackgroundWork is null) writer.WriteNull("background_work");
-        else writer.WriteString("background_work", BackgroundWork);
+        NodeInfo.WriteListProperties(writer, Nodes, BackgroundWork);
         writer.WriteStartObject("keys");
         foreach (var (name, count) in KeyCounts) writer.WriteNumber(name, count);
         writer.WriteEndObject();

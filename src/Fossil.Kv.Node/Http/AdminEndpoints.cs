@@ -127,7 +127,8 @@ internal static class AdminEndpoints
         writer.WriteEndObject();
     }
 
-    private static string SettingsETag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
+    /// <summary>The ETag of <c>/meta/config</c> at a revision: the revision, quoted.</summary>
+    internal static string SettingsETag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
 
     /// <summary>The revision an <c>If-Match</c> header names (<c>"123"</c>, as GET's ETag), or null without one (or with <c>*</c>).</summary>
     private static long? ExpectedSettingsRevision(HttpRequest request)

@@ -9,7 +9,7 @@ namespace Fossil.Kv.Node.Http;
 /// </summary>
 internal static class ApiErrors
 {
-    public static async Task WriteAsync(HttpContext context, Exception exception)
+    public static Task WriteAsync(HttpContext context, Exception exception)
     {
         var (status, code) = exception switch
         {
@@ -29,30 +29,26 @@ internal static class ApiErrors
             _ => (500, "internal"),
         };
         var response = context.Response;
-        if (response.HasStarted) return;
-        response.StatusCode = status;
-        response.ContentType = "application/json";
+        if (response.HasStarted) return Task.CompletedTask;
         if (status == 503)
         {
             var retryAfter = exception is StoreUnavailableException u ? u.RetryAfter : TimeSpan.FromSeconds(1);
             response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
         // The settings' current ETag, so a client can read again knowing what it will compare against.
-        if (exception is SettingsChangedException changed) response.Headers.ETag = $"\"{changed.ActualRevision.ToString(CultureInfo.InvariantCulture)}\"";
+        if (exception is SettingsChangedException changed) response.Headers.ETag = AdminEndpoints.SettingsETag(changed.ActualRevision);
         var message = status == 500 ? "The node failed to handle the request; see its log." : exception.Message;
-        await using var writer = new Utf8JsonWriter(response.Body, EventJson.WriterOptions);
-        writer.WriteStartObject();
-        writer.WriteString("error", code);
-        writer.WriteString("message", message);
-        if (exception is WrongExpectedVersionException wrong)
+        return WriteAsync(context, status, code, message, writer =>
         {
-            writer.WriteString("stream", wrong.Stream);
-            WriteVersion(writer, "expected", wrong.ExpectedState.ToString());
-            if (wrong.ActualVersion < 0) writer.WriteString("actual", "no_stream");
-            else writer.WriteNumber("actual", wrong.ActualVersion);
-        }
-        if (exception is AppendTooLargeException tooLarge) writer.WriteNumber("limit", tooLarge.Limit);
-        writer.WriteEndObject();
+            if (exception is WrongExpectedVersionException wrong)
+            {
+                writer.WriteString("stream", wrong.Stream);
+                WriteVersion(writer, "expected", wrong.ExpectedState.ToString());
+                if (wrong.ActualVersion < 0) writer.WriteString("actual", "no_stream");
+                else writer.WriteNumber("actual", wrong.ActualVersion);
+            }
+            if (exception is AppendTooLargeException tooLarge) writer.WriteNumber("limit", tooLarge.Limit);
+        });
     }
 
     /// <summary>404 <c>not_found</c> for a path that names no resource of the API.</summary>
@@ -77,7 +73,8 @@ internal static class ApiErrors
         };
     }
 
-    private static async Task WriteAsync(HttpContext context, int status, string code, string message)
+    /// <summary>The error body: <c>{"error", "message"}</c> and whatever <paramref name="details"/> adds.</summary>
+    private static async Task WriteAsync(HttpContext context, int status, string code, string message, Action<Utf8JsonWriter>? details = null)
     {
         var response = context.Response;
         if (response.HasStarted) return;
@@ -87,6 +84,7 @@ internal static class ApiErrors
         writer.WriteStartObject();
         writer.WriteString("error", code);
         writer.WriteString("message", message);
+        details?.Invoke(writer);
         writer.WriteEndObject();
     }
 

@@ -14,7 +14,6 @@ namespace Fossil.Kv.Appends;
 /// </summary>
 internal static class AppendExecutor
 {
-    private const int MaxFenceAttempts = 20;
     private const int ResolutionBudgetInCallTimeouts = 3;
     private static readonly TimeSpan MaxResolutionBudget = TimeSpan.FromMinutes(1);
 
@@ -160,7 +159,7 @@ internal static class AppendExecutor
             }
             catch (EtcdException e) when (e.MayHaveBeenApplied || e is EtcdUnknownOutcomeException || e is EtcdUnavailableException or EtcdNoLeaderException)
             {
-                if (attempt >= MaxFenceAttempts || context.Clock.GetElapsedTime(started) >= budget) throw;
+                if (context.Clock.GetElapsedTime(started) >= budget) throw;
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * attempt, 1000)), cancellationToken).ConfigureAwait(false);
             }
         }

@@ -17,14 +17,21 @@ public sealed record NodeInfo(string Id, IReadOnlyList<string> Urls, DateTime St
     public static void WriteListJson(Utf8JsonWriter writer, IReadOnlyList<NodeInfo> nodes, string? backgroundWorkHolder)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        ArgumentNullException.ThrowIfNull(nodes);
         writer.WriteStartObject();
+        WriteListProperties(writer, nodes, backgroundWorkHolder);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The <c>"nodes"</c> and <c>"background_work"</c> properties of <see cref="WriteListJson"/>, inside an object the caller writes (as <c>fossil status --json</c> does).</summary>
+    public static void WriteListProperties(Utf8JsonWriter writer, IReadOnlyList<NodeInfo> nodes, string? backgroundWorkHolder)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(nodes);
         writer.WriteStartArray("nodes");
         foreach (var node in nodes) node.WriteJson(writer, node.Id == backgroundWorkHolder);
         writer.WriteEndArray();
         if (backgroundWorkHolder is null) writer.WriteNull("background_work");
         else writer.WriteString("background_work", backgroundWorkHolder);
-        writer.WriteEndObject();
     }
 
     private void WriteJson(Utf8JsonWriter writer, bool holdsBackgroundWork)

@@ -48,8 +48,8 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
     /// </summary>
     /// <exception cref="SegmentStateException">The segment is not sealed, or is archived and this node has no archive, or its keys left etcd while it was built.</exception>
     /// <exception cref="SegmentFilesCorruptException">The archived copy is damaged.</exception>
-    public async Task<bool> MaterializeAsync(SegmentView segment, Configuration.StoreSettings settings, CancellationToken cancellationToken) =>
-        await MaterializeAsync(segment, settings, progress: null, cancellationToken).ConfigureAwait(false);
+    public Task<bool> MaterializeAsync(SegmentView segment, Configuration.StoreSettings settings, CancellationToken cancellationToken) =>
+        MaterializeAsync(segment, settings, progress: null, cancellationToken);
 
     /// <summary>As above, telling <paramref name="progress"/> the number of events copied every <see cref="ProgressInterval"/> and at the end.</summary>
     public async Task<bool> MaterializeAsync(SegmentView segment, Configuration.StoreSettings settings, IProgress<long>? progress, CancellationToken cancellationToken)
