@@ -21,7 +21,7 @@ public sealed partial class EventStore
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var current = await _context.Etcd.GetAsync(Ops.Bytes(_context.Keys.Config), cancellationToken).ConfigureAwait(false);
-        var kv = current.Kvs.Count > 0 ? current.Kvs[0] : throw MissingConfig();
+        var kv = current.Kvs.Count > 0 ? current.Kvs[0] : throw _catalog.MissingConfig();
         _catalog.ForgetSettings();
         return (StoreSettings.FromJsonBytes(kv.Value.Span), kv.ModRevision);
     }
@@ -54,7 +54,7 @@ public sealed partial class EventStore
         while (true)
         {
             var current = await _context.Etcd.GetAsync(Ops.Bytes(key), cancellationToken).ConfigureAwait(false);
-            var kv = current.Kvs.Count > 0 ? current.Kvs[0] : throw MissingConfig();
+            var kv = current.Kvs.Count > 0 ? current.Kvs[0] : throw _catalog.MissingConfig();
             var before = StoreSettings.FromJsonBytes(kv.Value.Span);
             var after = before.WithJson(changes);
             if (before.VectorDimension != 0 && after.VectorDimension != before.VectorDimension)
@@ -72,10 +72,6 @@ public sealed partial class EventStore
             }
         }
     }
-
-    /// <summary>The store seeds <c>/meta/config</c> when it connects; someone deleted it since.</summary>
-    private InvalidOperationException MissingConfig() =>
-        new($"{System.Text.Encoding.UTF8.GetString(_context.Keys.Config)} is missing from etcd (deleted by hand?); restart a node to seed it again.");
 
     /// <summary>The segment catalog, oldest first.</summary>
     public async Task<IReadOnlyList<SegmentRecord>> ListSegmentsAsync(CancellationToken cancellationToken = default)

@@ -90,7 +90,7 @@ public sealed partial class EventStore
                     AppendLimits.MaxAppendBytes);
             if (events > AppendLimits.MaxEventsPerAppend)
                 throw new AppendTooLargeException($"An append carries at most {AppendLimits.MaxEventsPerAppend} events.", AppendLimits.MaxEventsPerAppend);
-            if (await EnsureVectorDimensionAsync(parts, settings, cancellationToken).ConfigureAwait(false) is { } settled) return settled;
+            var vectorDimension = VectorDimensionOf(parts);
 
             foreach (var part in parts)
             {
@@ -102,9 +102,12 @@ public sealed partial class EventStore
             var attempts = 0;
             for (var reroutes = 0; ; reroutes++)
             {
+                var dimensionFix = vectorDimension > 0 && _catalog.Settings.VectorDimension == 0
+                    ? await PrepareVectorDimensionAsync(vectorDimension, cancellationToken).ConfigureAwait(false)
+                    : null;
                 var window = await _catalog.GetCurrentWindowAsync(cancellationToken).ConfigureAwait(false);
                 // A unit completes once, so every routing gets a new one that carries the attempts so far.
-                var attempt = new AppendUnit(parts) { Attempts = attempts };
+                var attempt = new AppendUnit(parts) { Attempts = attempts, DimensionFix = dimensionFix };
                 if (parts.Length == 1)
                 {
                     CommitterFor(window.SegmentFor(parts[0].Stream)).Enqueue(attempt);
@@ -211,26 +214,30 @@ public sealed partial class EventStore
         }
     }
 
-    /// <summary>
-    /// The first vector appended to a store fixes <c>vector.dimension</c> (compare-and-swap on <c>/meta/config</c>).
-    /// Before that, the append's expected versions are checked on fresh stream tips, so that an append already
-    /// refused as a conflict (or answered as a repeat) leaves the setting as it was; returns that answer, or null
-    /// to go on. A conflict that arises after this check (another writer moving the stream meanwhile) still
-    /// leaves the dimension fixed: see docs/bad-input.md, "Known gap".
-    /// </summary>
-    private async Task<AppendResult[]?> EnsureVectorDimensionAsync(PreparedAppend[] parts, Configuration.StoreSettings settings, CancellationToken cancellationToken)
+    /// <summary>The dimension of the append's vectors, 0 when it has none; they must agree.</summary>
+    private static int VectorDimensionOf(PreparedAppend[] parts)
     {
-        var dimensions = parts.Select(p => p.VectorDimension).Where(d => d > 0).Distinct().ToArray();
-        if (dimensions.Length == 0) return null;
-        if (dimensions.Length > 1)
-            throw new InvalidRequestException($"The append carries vectors of different dimensions ({string.Join(", ", dimensions)}).");
-        if (settings.VectorDimension != 0) return null;
-        var settled = new AppendUnit(parts);
-        if (!await AppendResolution.ResolveAsync(_context, settled, cancellationToken).ConfigureAwait(false))
-            return await settled.Completion.Task.ConfigureAwait(false);
-        var fixedDimension = await _catalog.FixVectorDimensionAsync(dimensions[0], cancellationToken).ConfigureAwait(false);
-        if (fixedDimension != dimensions[0])
-            throw new InvalidRequestException($"The append carries vectors of dimension {dimensions[0]}; this store's vector.dimension is {fixedDimension}.");
-        return null;
+        var dimension = 0;
+        foreach (var part in parts)
+        {
+            if (part.VectorDimension == 0 || part.VectorDimension == dimension) continue;
+            if (dimension != 0)
+                throw new InvalidRequestException($"The append carries vectors of different dimensions ({dimension}, {part.VectorDimension}).");
+            dimension = part.VectorDimension;
+        }
+        return dimension;
+    }
+
+    /// <summary>
+    /// The first vector appended to a store fixes <c>vector.dimension</c>: inside the append's own
+    /// transaction (compare-and-swap on <c>/meta/config</c>), so an append that is refused, whatever the
+    /// reason, leaves the setting unset. Null when the dimension is in force already and matches.
+    /// </summary>
+    private async Task<Segments.VectorDimensionFix?> PrepareVectorDimensionAsync(int dimension, CancellationToken cancellationToken)
+    {
+        var (inForce, fix) = await _catalog.PrepareVectorDimensionAsync(dimension, cancellationToken).ConfigureAwait(false);
+        if (inForce != 0 && inForce != dimension)
+            throw new InvalidRequestException($"The append carries vectors of dimension {dimension}; this store's vector.dimension is {inForce}.");
+        return fix;
     }
 }

@@ -55,7 +55,7 @@ internal static class AppendExecutor
             }
             if (committedAt is { } revision)
             {
-                Complete(txn, revision);
+                Complete(catalog, txn, revision);
             }
             else if (e is EtcdNoSpaceException)
             {
@@ -70,14 +70,15 @@ internal static class AppendExecutor
 
         if (response.Succeeded)
         {
-            Complete(txn, response.Header.Revision);
+            Complete(catalog, txn, response.Header.Revision);
             return;
         }
         await SettleFailureAsync(context, catalog, txn, response, retry, cancellationToken).ConfigureAwait(false);
     }
 
-    private static void Complete(AppendTransaction txn, long revision)
+    private static void Complete(SegmentCatalog catalog, AppendTransaction txn, long revision)
     {
+        if (txn.DimensionFix is { } fix) catalog.Fixed(fix);
         int appends = 0, events = 0;
         foreach (var (unit, results) in txn.Committed(revision))
         {
@@ -94,7 +95,8 @@ internal static class AppendExecutor
         AppendMetrics.Conflict();
         var report = txn.Failed(response);
         if (report.Window is { } window) catalog.Observe(window);
-        if (report.SegmentsMoved)
+        // A config that moved since the dimension fix was read: route again, which reads it afresh.
+        if (report.SegmentsMoved || report.ConfigMoved)
         {
             foreach (var unit in txn.Sent) unit.Completion.TrySetException(new RerouteException());
             return;

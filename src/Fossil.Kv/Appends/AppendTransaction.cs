@@ -60,6 +60,9 @@ internal sealed class AppendTransaction
 
     public IEnumerable<SegmentView> Records => _segments.Values.Select(s => s.Record);
 
+    /// <summary>The store's first vectors ride in this Txn: it also sets <c>vector.dimension</c>.</summary>
+    public VectorDimensionFix? DimensionFix { get; private set; }
+
     /// <summary>The segments this Txn writes, for logs.</summary>
     public IReadOnlyCollection<SegmentId> SegmentNames => _segments.Keys;
 
@@ -76,6 +79,13 @@ internal sealed class AppendTransaction
         foreach (var (id, segment) in _segments) txn.Compare.Add(Ops.ModRevisionIs(Keys.Segment(id), segment.Record.ModRevision));
         txn.Failure.Add(Ops.Get(Keys.Window));
         foreach (var (id, _) in _segments) txn.Failure.Add(Ops.Get(Keys.Segment(id)));
+        // A unit that fixes the vector dimension is sent alone (AppendUnit.DimensionFix).
+        DimensionFix = Units.Count == 1 ? Units[0].DimensionFix : null;
+        if (DimensionFix is { } fix)
+        {
+            txn.Compare.Add(Ops.ModRevisionIs(Keys.Config, fix.ConfigModRevision));
+            txn.Success.Add(Ops.Put(Keys.Config, fix.Settings.ToJsonBytes()));
+        }
 
         // Streams already written by an earlier unit of this Txn: a later append to the same stream chains
         // after it (its version follows, and the earlier append's compares cover it) or waits for the next Txn.
@@ -165,6 +175,8 @@ internal sealed class AppendTransaction
                 txn.Failure.Add(Ops.RangeOp(nextEntry, entriesEnd, limit: 2));
             }
         }
+
+        if (DimensionFix is not null) txn.Failure.Add(Ops.Get(Keys.Config));
 
         foreach (var (id, segment) in _segments)
         {
@@ -289,7 +301,9 @@ internal sealed class AppendTransaction
             var entries = responses[i++].ResponseRange;
             parts.Add((plan, FreshTip(plan, headKvs, entries)));
         }
-        return new FailureReport(window, segmentsMoved, parts);
+        var configMoved = DimensionFix is { } fix
+            && responses[i].ResponseRange.Kvs is var config && (config.Count == 0 || config[0].ModRevision != fix.ConfigModRevision);
+        return new FailureReport(window, segmentsMoved, configMoved, parts);
     }
 
     /// <summary>The tip the failure reads prove, or null when they cannot (the caller loads it in full).</summary>
@@ -356,5 +370,10 @@ internal sealed class AppendTransaction
             new Position(revision, FirstIndex + Part.Events.Length - 1), Segment.ToString(), IsRepeat: false);
     }
 
-    internal sealed record FailureReport(WindowView? Window, bool SegmentsMoved, IReadOnlyList<(PartPlan Plan, StreamTip? Tip)> Parts);
+    /// <summary>What a failed Txn's reads show.</summary>
+    /// <param name="Window">The window now (null when none).</param>
+    /// <param name="SegmentsMoved">A segment the Txn wrote no longer takes writes: route again.</param>
+    /// <param name="ConfigMoved">The Txn would have fixed the vector dimension, and <c>/meta/config</c> changed since it was read.</param>
+    /// <param name="Parts">Per part, the stream's tip as etcd holds it, or null when the reads cannot prove it.</param>
+    internal sealed record FailureReport(WindowView? Window, bool SegmentsMoved, bool ConfigMoved, IReadOnlyList<(PartPlan Plan, StreamTip? Tip)> Parts);
 }

@@ -18,6 +18,20 @@ internal sealed class AppendUnit(IReadOnlyList<PreparedAppend> parts)
     /// <summary>Set when a shared transaction came out too large: the unit then goes in a transaction of its own.</summary>
     public bool SendAlone { get; set; }
 
+    /// <summary>
+    /// The store's first vectors: the unit's transaction also sets <c>vector.dimension</c>, so the setting
+    /// changes exactly when the append commits. Such a unit is sent alone.
+    /// </summary>
+    public Segments.VectorDimensionFix? DimensionFix
+    {
+        get;
+        init
+        {
+            field = value;
+            if (value is not null) SendAlone = true;
+        }
+    }
+
     public TaskCompletionSource<AppendResult[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 

@@ -13,6 +13,12 @@ internal sealed record WindowView(WindowRecord Record, long ModRevision)
         Record.SegmentOf(StreamPartitioner.PartitionOf(stream, Record.Partitions));
 }
 
+/// <summary>
+/// <c>/meta/config</c> with <c>vector.dimension</c> set by the store's first vector, written by that append's
+/// own transaction if the config is still at <paramref name="ConfigModRevision"/>.
+/// </summary>
+internal sealed record VectorDimensionFix(long ConfigModRevision, StoreSettings Settings);
+
 /// <summary>A segment record with the mod revision it was read at (the segment's CAS point).</summary>
 internal sealed record SegmentView(SegmentRecord Record, long ModRevision, long CreateRevision);
 
@@ -67,31 +73,33 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
         return _settings;
     }
 
-    /// <summary>Sets <c>vector.dimension</c> if it is still 0; returns the dimension in force afterwards.</summary>
-    public async Task<int> FixVectorDimensionAsync(int dimension, CancellationToken cancellationToken)
+    /// <summary>
+    /// For an append that carries vectors of <paramref name="dimension"/> while the cached settings have none:
+    /// the dimension in force (re-read from etcd), or, while it is still unset, the compare-and-swap that sets
+    /// it, for the append's own transaction to carry (so a refused append leaves the setting unset).
+    /// </summary>
+    public async Task<(int InForce, VectorDimensionFix? Fix)> PrepareVectorDimensionAsync(int dimension, CancellationToken cancellationToken)
     {
-        while (true)
-        {
-            var response = await context.Etcd.GetAsync(Ops.Bytes(Keys.Config), cancellationToken).ConfigureAwait(false);
-            var kv = response.Kvs[0];
-            var settings = StoreSettings.FromJsonBytes(kv.Value.Span);
-            if (settings.VectorDimension != 0)
-            {
-                _settings = settings;
-                return settings.VectorDimension;
-            }
-            var updated = settings with { VectorDimension = dimension };
-            var txn = new TxnRequest();
-            txn.Compare.Add(Ops.ModRevisionIs(Keys.Config, kv.ModRevision));
-            txn.Success.Add(Ops.Put(Keys.Config, updated.ToJsonBytes()));
-            if ((await context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false)).Succeeded)
-            {
-                _settings = updated;
-                _settingsReadAt = context.Clock.GetTimestamp();
-                return dimension;
-            }
-        }
+        var response = await context.Etcd.GetAsync(Ops.Bytes(Keys.Config), cancellationToken).ConfigureAwait(false);
+        var kv = response.Kvs.Count > 0 ? response.Kvs[0] : throw MissingConfig();
+        var settings = StoreSettings.FromJsonBytes(kv.Value.Span);
+        _settings = settings;
+        _settingsReadAt = context.Clock.GetTimestamp();
+        return settings.VectorDimension != 0
+            ? (settings.VectorDimension, null)
+            : (0, new VectorDimensionFix(kv.ModRevision, settings with { VectorDimension = dimension }));
     }
+
+    /// <summary>An append carrying <paramref name="fix"/> committed: the settings it wrote are in force.</summary>
+    public void Fixed(VectorDimensionFix fix)
+    {
+        _settings = fix.Settings;
+        _settingsReadAt = context.Clock.GetTimestamp();
+    }
+
+    /// <summary>The store seeds <c>/meta/config</c> when it connects; someone deleted it since.</summary>
+    public InvalidOperationException MissingConfig() =>
+        new($"{System.Text.Encoding.UTF8.GetString(Keys.Config)} is missing from etcd (deleted by hand?); restart a node to seed it again.");
 
     public void ForgetSettings() => _settingsReadAt = long.MinValue;
 
