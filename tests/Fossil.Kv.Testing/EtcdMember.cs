@@ -124,6 +124,8 @@ public sealed class EtcdMember : IAsyncDisposable
         var pid = ProcessId ?? throw new InvalidOperationException($"etcd member {Name} is not running.");
         Signals.Send(pid, Signals.Stop);
         _paused = true;
+        // kill() returns once the signal is queued; a test that acts next must meet a stopped member.
+        Signals.WaitUntilStopped(pid, TimeSpan.FromSeconds(5));
     }
 
     /// <summary>SIGCONT: a paused member carries on where it stopped.</summary>

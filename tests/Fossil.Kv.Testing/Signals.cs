@@ -23,4 +23,23 @@ public static partial class Signals
             throw new InvalidOperationException($"kill({pid}, {signal}) failed with errno {errno}.");
         }
     }
+
+    /// <summary>Polls <c>/proc/&lt;pid&gt;/stat</c> until the process shows as stopped (state T).</summary>
+    public static void WaitUntilStopped(int pid, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (State(pid) is not ('T' or 't'))
+        {
+            if (DateTime.UtcNow >= deadline)
+                throw new TimeoutException($"Process {pid} did not stop within {timeout.TotalSeconds:0.#}s of SIGSTOP (state {State(pid)}).");
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>The state letter of <c>/proc/&lt;pid&gt;/stat</c>, after the command name (which may hold spaces and parentheses).</summary>
+    private static char State(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[stat.LastIndexOf(')') + 2];
+    }
 }
