@@ -59,6 +59,9 @@ public sealed partial class EventStore
             var after = before.WithJson(changes);
             if (before.VectorDimension != 0 && after.VectorDimension != before.VectorDimension)
                 throw new InvalidSettingException("vector.dimension", $"vector.dimension is already fixed at {before.VectorDimension} (by the first vector appended, or set before it); it cannot become {after.VectorDimension}.");
+            // Vectors were checked, and sealed segments indexed, under the metric in force: a new one would mix measures.
+            if (before.VectorDimension != 0 && after.VectorMetric != before.VectorMetric)
+                throw new InvalidSettingException("vector.metric", $"vector.metric is fixed once vector.dimension is (at {before.VectorDimension}): vectors were accepted and segments indexed under '{before.VectorMetric}'; it cannot become '{after.VectorMetric}'.");
             // Checked after validation: a bad value is the caller's first problem, whatever the revision.
             if (expectedRevision is { } expected && expected != kv.ModRevision) throw new SettingsChangedException(expected, kv.ModRevision);
             var txn = new TxnRequest();

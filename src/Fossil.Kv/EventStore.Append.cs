@@ -80,7 +80,7 @@ public sealed partial class EventStore
             long bytes = 0, events = 0;
             for (var i = 0; i < parts.Length; i++)
             {
-                parts[i] = PreparedAppend.Create(streams[i].Stream, streams[i].ExpectedState, streams[i].Events, settings.VectorDimension, settings.Metric == Vectors.VectorMetric.Cosine);
+                parts[i] = PreparedAppend.Create(streams[i].Stream, streams[i].ExpectedState, streams[i].Events, settings.VectorDimension, settings.Metric);
                 bytes += parts[i].EncodedBytes;
                 events += parts[i].Events.Length;
             }

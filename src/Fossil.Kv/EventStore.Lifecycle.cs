@@ -60,7 +60,8 @@ public sealed partial class EventStore
     /// Background work of every node: materializes the sealed segments it lacks, oldest first (fetching archived
     /// ones from <c>segment.archive</c>), archives them when this node has an archive, and keeps the <c>current</c>
     /// pointer naming the active segments. A segment that fails (a damaged or unreachable archive copy, keys that left
-    /// etcd under a build, NOSPACE) is logged and left for the next round, so it does not hold up the others.
+    /// etcd under a build, NOSPACE, a record its files cannot take) is logged and left for the next round, so it does
+    /// not hold up the others.
     /// Returns how many segments were built or fetched.
     /// </summary>
     public async Task<int> MaterializeSealedSegmentsAsync(CancellationToken cancellationToken = default)
@@ -78,7 +79,9 @@ public sealed partial class EventStore
                 if (_local.ArchiveRoot is not null && !_local.IsArchiveComplete(segment.Record.Id))
                     await Archiving.ArchiveAsync(segment.Record.Id, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is SegmentStateException or IOException or UnauthorizedAccessException or Fossil.Kv.Etcd.EtcdNoSpaceException)
+            // Anything but etcd being out of reach (which fails the round, to be retried whole) stays with its segment:
+            // a segment that cannot be built, whatever the cause, must not keep the later ones from materializing.
+            catch (Exception e) when (e is not OperationCanceledException && (e is not Fossil.Kv.Etcd.EtcdException || e is Fossil.Kv.Etcd.EtcdNoSpaceException))
             {
                 Log.SegmentWorkFailed(_context.Logger, segment.Record.Id, e);
             }

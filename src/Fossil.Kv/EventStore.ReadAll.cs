@@ -20,6 +20,7 @@ public sealed partial class EventStore
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (maxCount <= 0) yield break;
+        filter?.EnsureValid();
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         // Page by page at the first page's revision: memory stays bounded by a page however long the log is.
         var snapshot = 0L;
@@ -27,7 +28,7 @@ public sealed partial class EventStore
         while (left > 0)
         {
             var want = Math.Min(left, ReadAllPageSize);
-            var (events, pageSnapshot) = await ReadAllPageAsync(from, want, filter ?? EventFilter.None, snapshot, cancellationToken).ConfigureAwait(false);
+            var (events, pageSnapshot) = await ReadLogPageAsync(from, want, filter ?? EventFilter.None, snapshot, cancellationToken).ConfigureAwait(false);
             snapshot = pageSnapshot;
             foreach (var e in events) yield return e;
             if (events.Count < want) yield break; // a short page is the end of the log (as of the snapshot)
@@ -37,6 +38,25 @@ public sealed partial class EventStore
     }
 
     private const int ReadAllPageSize = 1000;
+
+    /// <summary>
+    /// One page of the global log, for a caller that pages by position (the HTTP API's <c>next</c>): up to
+    /// <paramref name="maxCount"/> events from <paramref name="from"/> (inclusive), and where to continue. A
+    /// full page continues just after its last event; a short one has read to the end of the log as of its
+    /// etcd revision, so it continues after that revision, which a filter that matched nothing moves on too.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxCount"/> is not positive.</exception>
+    public async Task<GlobalLogPage> ReadAllPageAsync(Position from, int maxCount, EventFilter? filter = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        filter?.EnsureValid();
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var (events, snapshot) = await ReadLogPageAsync(from, maxCount, filter ?? EventFilter.None, snapshot: 0, cancellationToken).ConfigureAwait(false);
+        var next = events.Count == maxCount ? events[^1].Position.Successor : Max(from, new Position(snapshot + 1, 0));
+        return new GlobalLogPage(events, next);
+    }
+
+    private static Position Max(Position a, Position b) => a.CompareTo(b) >= 0 ? a : b;
 
     /// <summary>
     /// Reads one segment's events in segment order (their commit order within the segment) from segment
@@ -114,7 +134,7 @@ public sealed partial class EventStore
     /// Up to <paramref name="maxCount"/> events from <paramref name="from"/> at one revision (the current one
     /// when <paramref name="snapshot"/> is 0), and that revision: everything at or before it has been seen.
     /// </summary>
-    internal async Task<(List<RecordedEvent> Events, long Snapshot)> ReadAllPageAsync(
+    internal async Task<(List<RecordedEvent> Events, long Snapshot)> ReadLogPageAsync(
         Position from, long maxCount, EventFilter filter, long snapshot, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)

@@ -12,7 +12,7 @@ public sealed partial class EventStore
     /// in-memory indexes of the others) and the per-segment top k are merged. Every event committed before
     /// the call is searched. Events without a vector are never found.
     /// </summary>
-    /// <exception cref="InvalidRequestException">Wrong dimension, a non-finite or (cosine) zero vector, k or ef out of range, to before from, or an empty entity.</exception>
+    /// <exception cref="InvalidRequestException">Wrong dimension, a non-finite, too long or (cosine) zero vector, k or ef out of range, to before from, or an invalid entity or stream prefix.</exception>
     public async Task<IReadOnlyList<VectorSearchResult>> SearchAsync(VectorSearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -33,7 +33,11 @@ public sealed partial class EventStore
         var answers = await Task.WhenAll(pool.Select(segment => Task.Run(
             () => segment.Search(query.Vector, query.K, ef, filter) ?? FilesOf(segment)?.Search(query.Vector, query.K, ef, filter) ?? [],
             cancellationToken))).ConfigureAwait(false);
-        return [.. answers.SelectMany(a => a).OrderBy(r => r.Distance).ThenBy(r => r.Event.Position).Take(query.K)];
+        var nearest = answers.SelectMany(a => a).OrderBy(r => r.Distance).ThenBy(r => r.Event.Position).Take(query.K);
+        // float32 rounding leaves an identical vector at a cosine distance of about -1e-7; cosine and l2 are never below 0.
+        return settings.Metric == Vectors.VectorMetric.InnerProduct
+            ? [.. nearest]
+            : [.. nearest.Select(r => r.Distance < 0 ? r with { Distance = 0 } : r)];
     }
 
     /// <summary>

@@ -25,6 +25,7 @@ public sealed partial class EventStore
         Position? after = null, EventFilter? filter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         filter ??= EventFilter.None;
+        filter.EnsureValid();
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var last = after;
         while (true)
@@ -34,7 +35,7 @@ public sealed partial class EventStore
             while (true)
             {
                 var from = last is { } l ? l.Successor : Position.Start;
-                var (page, pageSnapshot) = await ReadAllPageAsync(from, CatchUpPage, filter, snapshot: 0, cancellationToken).ConfigureAwait(false);
+                var (page, pageSnapshot) = await ReadLogPageAsync(from, CatchUpPage, filter, snapshot: 0, cancellationToken).ConfigureAwait(false);
                 foreach (var e in page)
                 {
                     yield return e;
@@ -64,10 +65,16 @@ public sealed partial class EventStore
     /// A stream's events after version <paramref name="afterVersion"/> (all when null): history, then live.
     /// The stream need not exist yet. Ends only when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="afterVersion"/> is below -1 or over <see cref="StreamState.MaxVersion"/>.</exception>
     public async IAsyncEnumerable<RecordedEvent> SubscribeToStreamAsync(
         string streamName, long? afterVersion = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         StreamName.EnsureValid(streamName);
+        if (afterVersion is { } given)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(given, -1, nameof(afterVersion));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(given, StreamState.MaxVersion, nameof(afterVersion));
+        }
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var last = afterVersion ?? -1;
         while (true)

@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Segment {Segment} could not be materialized or archived this round")]
     public static partial void SegmentWorkFailed(ILogger logger, Segments.SegmentId segment, Exception exception);
 
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Segment {Segment} holds {Count} vectors that cannot be indexed under vector.metric '{Metric}' (all but zero, or taken under another metric); their events are kept but not found by vector search")]
+    public static partial void VectorsNotIndexed(ILogger logger, Segments.SegmentId segment, long count, string metric);
+
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Append transaction into {Segment} has an unknown outcome; resolving it with a fence")]
     public static partial void UnknownOutcome(ILogger logger, IReadOnlyCollection<Segments.SegmentId> segment, Exception exception);
 

@@ -24,9 +24,17 @@ public readonly record struct StreamState
 
     public static StreamState StreamExists { get; } = new(ExistsValue);
 
+    /// <summary>
+    /// The highest stream version there can be (10^18 - 1): versions, and a version plus an append's events,
+    /// then never overflow, and every version fits the keyspace's fixed-width numbers.
+    /// </summary>
+    public const long MaxVersion = 999_999_999_999_999_999;
+
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="version"/> is negative or over <see cref="MaxVersion"/>.</exception>
     public static StreamState StreamRevision(long version)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(version);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(version, MaxVersion);
         return new StreamState(version);
     }
 
@@ -65,7 +73,7 @@ public readonly record struct StreamState
             case "no_stream": state = NoStream; return true;
             case "exists": state = StreamExists; return true;
         }
-        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version <= MaxVersion)
         {
             state = new StreamState(version);
             return true;

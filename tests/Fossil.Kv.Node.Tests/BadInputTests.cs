@@ -99,6 +99,10 @@ public sealed class BadInputTests(NodeFixture node)
         ["vector that is not an array"] = Invalid("""{"events":[{"type":"t","vector":{"x":1}}]}""", "\"vector\" that is not an array of numbers"),
         ["empty vector"] = Invalid("""{"events":[{"type":"t","vector":[]}]}""", "empty vector"),
         ["all-zero vector under the cosine metric"] = Invalid("""{"events":[{"type":"t","vector":[0,0,0]}]}""", "all-zero vector"),
+        ["vector too close to zero under the cosine metric"] = Invalid("""{"events":[{"type":"t","vector":[1e-30,1e-30,0]}]}""", "too close to zero"),
+        ["vector too long for float32 distances"] = Invalid("""{"events":[{"type":"t","vector":[3.4e38,0,0]}]}""", "too long for float32 distances"),
+        ["the nil UUID as an event id"] = Invalid("""{"events":[{"type":"t","id":"00000000-0000-0000-0000-000000000000"}]}""", "nil UUID"),
+        ["expectedVersion past the highest version"] = Invalid("""{"expectedVersion":9223372036854775807,"events":[{"type":"t"}]}""", "expectedVersion", "999999999999999999"),
 
         // Ids and idempotency.
         ["id that is not a UUID"] = Invalid("""{"events":[{"type":"t","id":"order-1"}]}""", "\"id\" that is not a UUID"),
@@ -144,6 +148,12 @@ public sealed class BadInputTests(NodeFixture node)
         ["info of a 257-byte stream name"] = Get($"/streams/{new string('n', 257)}", Bad, "invalid_request", "257 bytes"),
         ["subscribe to a stream name with a control character"] = Get("/streams/a%01b/subscribe", Bad, "invalid_request", "control characters"),
         ["subscription after that is not a version"] = Get("/streams/{s}/subscribe?after=latest", Bad, "invalid_request", "after", "'latest'"),
+        ["subscription after the highest version"] = Get("/streams/{s}/subscribe?after=9223372036854775807", Bad, "invalid_request", "after", "999999999999999999"),
+        ["vectors flag that is not a boolean"] = Get("/streams/{s}/events?vectors=maybe", Bad, "invalid_request", "vectors", "'maybe'"),
+        ["entity with a control character"] = Get("/entities/a%01b/events", Bad, "invalid_request", "entity name is invalid"),
+        ["related entities of a 257-byte name"] = Get($"/entities/{new string('e', 257)}/related", Bad, "invalid_request", "1–256 bytes"),
+        ["global log stream prefix with a control character"] = Get("/all/events?streamPrefix=%01", Bad, "invalid_request", "streamPrefix", "control characters"),
+        ["global log subscription stream prefix with a control character"] = Get("/all/subscribe?streamPrefix=%01", Bad, "invalid_request", "streamPrefix"),
 
         // Segments.
         ["show an unknown segment"] = Get($"/segments/{Unknown}", HttpStatusCode.NotFound, "segment_not_found", Unknown),

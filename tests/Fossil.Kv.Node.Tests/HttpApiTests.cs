@@ -145,6 +145,26 @@ public sealed class HttpApiTests(NodeFixture node)
     }
 
     [Fact]
+    public async Task the_global_log_next_moves_past_events_a_filter_did_not_match()
+    {
+        var stream = NewStream("rare-filter");
+        var type = $"rare-{Guid.NewGuid():N}";
+        await SendAsync(HttpMethod.Post, Path(stream, "/events"), """{"events":[{"type":"common"},{"type":"common"}]}""");
+
+        var (_, empty) = await SendAsync(HttpMethod.Get, $"/all/events?type={type}");
+        var next = empty["next"]!.GetValue<string>();
+        await SendAsync(HttpMethod.Post, Path(stream, "/events"), $$"""{"events":[{"type":"{{type}}"}]}""");
+        var (_, found) = await SendAsync(HttpMethod.Get, $"/all/events?type={type}&from={next}");
+        var (_, head) = await SendAsync(HttpMethod.Get, $"/streams/{Uri.EscapeDataString(stream)}/events?from=0");
+
+        Assert.Empty(empty["events"]!.AsArray());
+        // The empty page covered the stream's first two events: its next is past them, not back at the start.
+        var scanned = head["events"]!.AsArray().Take(2).Select(e => e!["position"]!.GetValue<string>());
+        Assert.All(scanned, position => Assert.True(string.CompareOrdinal(next, position) > 0, $"next {next} is not past {position}"));
+        Assert.Equal(type, Assert.Single(found["events"]!.AsArray())!["type"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task a_multi_stream_append_writes_all_streams_or_none()
     {
         var a = NewStream("multi-a");

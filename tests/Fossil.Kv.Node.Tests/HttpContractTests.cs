@@ -59,6 +59,35 @@ public sealed class HttpContractTests(NodeFixture node)
         Assert.Equal(current!.ToJsonString(), after!.ToJsonString());
     }
 
+    [Fact]
+    public async Task a_weak_if_match_tag_never_matches_so_the_change_is_refused_with_412()
+    {
+        var (_, current, read) = await SendAsync(HttpMethod.Get, "/meta/config");
+        var etag = read.Headers.ETag?.Tag;
+
+        using var put = new HttpRequestMessage(HttpMethod.Put, "/meta/config") { Content = new StringContent("""{"hnsw.ef_search": 7}""", Encoding.UTF8, "application/json") };
+        put.Headers.TryAddWithoutValidation("If-Match", $"W/{etag}");
+        using var refused = await Http.SendAsync(put);
+        var (_, after, _) = await SendAsync(HttpMethod.Get, "/meta/config");
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        AssertError(JsonNode.Parse(await refused.Content.ReadAsStringAsync()), "config_changed");
+        Assert.Equal(current!.ToJsonString(), after!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task a_subscription_with_a_last_event_id_that_is_not_a_version_names_the_header()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/streams/last-event-id-check/subscribe");
+        request.Headers.TryAddWithoutValidation("Last-Event-ID", "garbage");
+        using var response = await Http.SendAsync(request);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        AssertError(body, "invalid_request");
+        Assert.Contains("Last-Event-ID", body!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("events")]
     [InlineData("subscribe")]

@@ -93,6 +93,10 @@ public sealed class BadInputTests(EtcdFixture etcd)
         ["infinity in a vector"] = Invalid(_ => [WithVector(float.PositiveInfinity)], "non-finite vector value", "index 0"),
         ["empty vector"] = Invalid(_ => [WithVector()], "empty vector"),
         ["all-zero vector under the cosine metric"] = Invalid(_ => [WithVector(0, 0, 0)], "all-zero vector", "cosine"),
+        // Non-zero, but its squared length is 0 in float32: the index could never normalize it.
+        ["a vector too close to zero under the cosine metric"] = Invalid(_ => [WithVector(1e-30f, 1e-30f, 0)], "too close to zero", "cosine"),
+        ["a vector whose squared length overflows float32"] = Invalid(_ => [WithVector(3.4e38f, 0, 0)], "too long for float32 distances"),
+        ["a vector whose components square past float32"] = Invalid(_ => [WithVector(1e20f, 1e20f, 1e20f)], "too long for float32 distances"),
         ["vectors of two dimensions in one append"] = Invalid(_ => [WithVector(1, 2, 3), WithVector(1, 2)], "dimension 2", "vector.dimension is 3"),
         ["vector of the store's wrong dimension"] = Invalid(_ => [WithVector(1, 2, 3, 4)], "dimension 4", "vector.dimension is 3") with
         {
@@ -147,9 +151,24 @@ public sealed class BadInputTests(EtcdFixture etcd)
         ["negative max size"] = Setting("segment.max_size", "-1GB", "must be a size", "'-1GB'"),
         ["max size below 1MB"] = Setting("segment.max_size", "512KB", "at least 1MB"),
         ["unknown vector metric"] = Setting("vector.metric", "manhattan", "cosine, l2 or ip"),
+        ["another vector metric once vectors are stored"] = Setting("vector.metric", "l2", "vector.metric is fixed once vector.dimension is", "'cosine'") with
+        {
+            Setup = t => t.Store.AppendToStreamAsync(t.S + "-vectors", StreamState.Any, [WithVector(1, 2, 3)]),
+        },
         ["one good and one bad setting"] = new(typeof(InvalidSettingException),
             t => t.Store.UpdateSettingsAsync(new JsonObject { ["segment.retention"] = "7d", ["hnsw.m"] = "1" }), "hnsw.m", "from 2 to 128"),
         ["no settings"] = new(typeof(InvalidRequestException), t => t.Store.UpdateSettingsAsync([]), "names no setting"),
+
+        // Queries.
+        ["an entity query naming a control character"] = new(typeof(InvalidRequestException), t => t.Store.ReadEntityEventsAsync("a\u0001b"), "entity name is invalid"),
+        ["an entity query over 256 bytes"] = new(typeof(InvalidRequestException), t => t.Store.GetRelatedEntitiesAsync(new string('e', 257)), "1–256 bytes"),
+        ["a global log read with a control character in its stream prefix"] = new(typeof(InvalidRequestException),
+            t => t.Store.ReadAllPageAsync(Position.Start, 10, new EventFilter("\u0001")), "streamPrefix", "control characters"),
+        ["a multi-stream append that repeats only one of its streams"] = Multi(typeof(DuplicateEventIdException),
+            t => [new(t.S, StreamState.Any, [Event(id: t.Id)]), new(t.Other, StreamState.Any, [Event()])], "already in stream", "at version 0") with
+        {
+            Setup = t => t.Store.AppendToStreamAsync(t.S, StreamState.Any, [Event(id: t.Id)]),
+        },
 
         // Segments.
         ["an unknown segment"] = new(typeof(SegmentNotFoundException), t => t.Store.GetSegmentAsync(Unknown), Unknown),
@@ -201,9 +220,35 @@ public sealed class BadInputTests(EtcdFixture etcd)
     [InlineData("NO_STREAM")]
     public void expected_version_text_that_is_not_a_state_does_not_parse(string text) => Assert.False(StreamState.TryParse(text, out _));
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(StreamState.MaxVersion + 1)]
+    [InlineData(long.MaxValue)]
+    public void an_exact_expected_version_out_of_range_is_refused(long version) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => StreamState.StreamRevision(version));
+
     [Fact]
-    public void a_negative_exact_expected_version_is_refused() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => StreamState.StreamRevision(-1));
+    public void the_highest_version_parses_and_one_more_does_not()
+    {
+        Assert.True(StreamState.TryParse(StreamState.MaxVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), out var highest));
+        Assert.Equal(StreamState.MaxVersion, highest.Value);
+        Assert.False(StreamState.TryParse("1000000000000000000", out _));
+    }
+
+    [Fact]
+    public async Task a_stream_subscription_after_the_highest_version_is_refused()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+        {
+            await foreach (var _ in store.SubscribeToStreamAsync("s", long.MaxValue)) { }
+        });
+    }
+
+    [Fact]
+    public void the_nil_uuid_is_no_event_id() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EventData(Guid.Empty, "t", "{}"u8.ToArray()));
 
     private sealed record State(KeyspaceSnapshot Keys, string Stream, string Other, int LogLength, string Settings);
 

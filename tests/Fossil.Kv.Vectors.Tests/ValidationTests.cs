@@ -65,9 +65,72 @@ public sealed class ValidationTests : IDisposable
     public void the_zero_vector_is_rejected_for_cosine()
     {
         var e = Assert.Throws<ArgumentException>(() => _hnsw.Add(4, new float[4]));
-        Assert.Contains("zeros", e.Message, StringComparison.Ordinal);
+        Assert.Contains("all-zero", e.Message, StringComparison.Ordinal);
         foreach (var index in All)
             Assert.Throws<ArgumentException>(() => index.Search(new float[4], 1));
+    }
+
+    [Fact]
+    public void a_vector_whose_squared_length_is_zero_in_float32_is_rejected_for_cosine_but_not_l2()
+    {
+        var tiny = new float[] { 1e-30f, 1e-30f, 0, 0 };
+
+        var e = Assert.Throws<ArgumentException>(() => _hnsw.Add(4, tiny));
+        Assert.Contains("too close to zero", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => _exact.Add(4, tiny));
+        foreach (var index in All)
+            Assert.Throws<ArgumentException>(() => index.Search(tiny, 1));
+        using var l2 = new HnswIndex(4, VectorMetric.L2, new HnswParameters());
+        l2.Add(1, tiny);
+    }
+
+    [Theory]
+    [InlineData(VectorMetric.Cosine)]
+    [InlineData(VectorMetric.L2)]
+    [InlineData(VectorMetric.InnerProduct)]
+    public void a_vector_too_long_for_float32_distances_is_rejected_under_every_metric(VectorMetric metric)
+    {
+        using var index = new HnswIndex(3, metric, new HnswParameters());
+
+        var e = Assert.Throws<ArgumentException>(() => index.Add(1, new float[] { 3.4e38f, 0, 0 }));
+        Assert.Contains("too long for float32 distances", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => index.Add(2, new float[] { 1e20f, 1e20f, 1e20f }));
+        Assert.Equal(0, index.Count);
+    }
+
+    /// <summary>
+    /// Fuzz across magnitudes from 1e-25 to 1e25: whatever <see cref="VectorValidation.Problem"/> accepts an index
+    /// takes and measures with finite distances, and whatever it refuses the index refuses: the store checks
+    /// appends with it, so an accepted vector can never stop a sealed segment's index from being built.
+    /// </summary>
+    [Theory]
+    [InlineData(VectorMetric.Cosine)]
+    [InlineData(VectorMetric.L2)]
+    [InlineData(VectorMetric.InnerProduct)]
+    public void what_the_problem_check_accepts_an_index_takes_and_measures_finitely(VectorMetric metric)
+    {
+        var random = new Random(17);
+        using var index = new HnswIndex(8, metric, new HnswParameters());
+        int accepted = 0, refused = 0;
+        for (var label = 0; label < 2_000; label++)
+        {
+            var scale = MathF.Pow(10, random.Next(-25, 26));
+            var vector = new float[8];
+            for (var d = 0; d < vector.Length; d++) vector[d] = random.Next(4) == 0 ? 0 : (float)(random.NextDouble() * 2 - 1) * scale;
+
+            if (VectorValidation.Problem(vector, metric) is null)
+            {
+                index.Add(label, vector);
+                Assert.All(index.Search(vector, 5), m => Assert.True(float.IsFinite(m.Distance), $"distance {m.Distance} at scale {scale}"));
+                accepted++;
+            }
+            else
+            {
+                Assert.Throws<ArgumentException>(() => index.Add(label, vector));
+                refused++;
+            }
+        }
+        Assert.True(accepted > 1_000 && refused > 0, $"{accepted} accepted, {refused} refused");
     }
 
     [Fact]

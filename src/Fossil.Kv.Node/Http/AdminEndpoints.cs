@@ -130,11 +130,16 @@ internal static class AdminEndpoints
     /// <summary>The ETag of <c>/meta/config</c> at a revision: the revision, quoted.</summary>
     internal static string SettingsETag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
 
-    /// <summary>The revision an <c>If-Match</c> header names (<c>"123"</c>, as GET's ETag), or null without one (or with <c>*</c>).</summary>
+    /// <summary>
+    /// The revision an <c>If-Match</c> header names (<c>"123"</c>, as GET's ETag), null without one (or with <c>*</c>),
+    /// and 0, which no change has, for a weak tag.
+    /// </summary>
     private static long? ExpectedSettingsRevision(HttpRequest request)
     {
         var header = request.Headers.IfMatch.ToString().Trim();
         if (header.Length == 0 || header == "*") return null;
+        // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag matches nothing, so the precondition fails.
+        if (header.StartsWith("W/", StringComparison.Ordinal)) return 0;
         var tag = header.Length >= 2 && header[0] == '"' && header[^1] == '"' ? header[1..^1] : header;
         return long.TryParse(tag, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) && revision > 0
             ? revision

@@ -18,19 +18,17 @@ internal static class AllEndpoints
         var from = ParsePosition(QueryValues.Text(query["from"]), "from") ?? Position.Start;
         var limit = QueryValues.Limit(query["limit"], 100, StreamEndpoints.MaxReadLimit);
         var filter = Filter(context);
-        var withVectors = QueryValues.Flag(query["vectors"]);
+        var withVectors = QueryValues.WithVectors(query);
 
-        var events = new List<RecordedEvent>(limit);
-        await foreach (var e in store.ReadAllAsync(from, limit, filter, context.RequestAborted)) events.Add(e);
-        // "next" is where to continue: just after the last event returned, or where this read began if it found none.
-        var next = events.Count > 0 ? events[^1].Position.Successor : from;
+        // "next" moves past everything the read covered, even when the filter matched none of it.
+        var page = await store.ReadAllPageAsync(from, limit, filter, context.RequestAborted);
         await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
         {
             writer.WriteStartObject();
             writer.WriteStartArray("events");
-            foreach (var e in events) EventJson.WriteEvent(writer, e, withVectors);
+            foreach (var e in page.Events) EventJson.WriteEvent(writer, e, withVectors);
             writer.WriteEndArray();
-            writer.WriteString("next", next.ToString());
+            writer.WriteString("next", page.Next.ToString());
             writer.WriteEndObject();
         });
     }
@@ -38,14 +36,19 @@ internal static class AllEndpoints
     private static async Task SubscribeAsync(HttpContext context, EventStore store)
     {
         var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
-        var after = ParsePosition(lastEventId.Length > 0 ? lastEventId : QueryValues.Text(context.Request.Query["after"]), "after");
-        var withVectors = QueryValues.Flag(context.Request.Query["vectors"]);
+        var after = lastEventId.Length > 0 ? ParsePosition(lastEventId, "Last-Event-ID") : ParsePosition(QueryValues.Text(context.Request.Query["after"]), "after");
+        var withVectors = QueryValues.WithVectors(context.Request.Query);
         await ServerSentEvents.StreamAsync(context, store.SubscribeToAllAsync(after, Filter(context), context.RequestAborted),
             e => e.Position.ToString(), withVectors);
     }
 
-    private static EventFilter Filter(HttpContext context) =>
-        new(QueryValues.Text(context.Request.Query["streamPrefix"]), QueryValues.Text(context.Request.Query["type"]));
+    private static EventFilter Filter(HttpContext context)
+    {
+        // Checked here, before an SSE response starts: an error after its headers could not be told.
+        var filter = new EventFilter(QueryValues.Text(context.Request.Query["streamPrefix"]), QueryValues.Text(context.Request.Query["type"]));
+        filter.EnsureValid();
+        return filter;
+    }
 
     private static Position? ParsePosition(string? text, string name) =>
         text is null ? null

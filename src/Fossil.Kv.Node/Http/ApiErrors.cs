@@ -48,6 +48,8 @@ internal static class ApiErrors
                 else writer.WriteNumber("actual", wrong.ActualVersion);
             }
             if (exception is AppendTooLargeException tooLarge) writer.WriteNumber("limit", tooLarge.Limit);
+            // Kestrel's own refusal of a body over its size limit (a chunked body found too long while read) is the same limit.
+            if (exception is BadHttpRequestException { StatusCode: 413 }) writer.WriteNumber("limit", RequestBody.MaxBytes);
         });
     }
 

@@ -86,13 +86,13 @@ internal static class AppendRequestParser
         Read(ref reader);
         if (reader.TokenType == JsonTokenType.Number)
         {
-            if (reader.TryGetInt64(out var version) && version >= 0) return StreamState.StreamRevision(version);
+            if (reader.TryGetInt64(out var version) && version is >= 0 and <= StreamState.MaxVersion) return StreamState.StreamRevision(version);
         }
         else if (reader.TokenType == JsonTokenType.String && StreamState.TryParse(Text(ref reader, "\"expectedVersion\""), out var state))
         {
             return state;
         }
-        throw Invalid("\"expectedVersion\" must be \"any\", \"no_stream\", \"exists\" or a version number (0 or more)");
+        throw Invalid($"\"expectedVersion\" must be \"any\", \"no_stream\", \"exists\" or a version number (0 to {StreamState.MaxVersion})");
     }
 
     private static List<EventData> ReadEvents(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, string where)
@@ -124,7 +124,7 @@ internal static class AppendRequestParser
                     if (reader.TokenType == JsonTokenType.Null) break;
                     if (reader.TokenType != JsonTokenType.String || !Guid.TryParse(Text(ref reader, $"{where}event {index} \"id\""), out var parsed))
                         throw Invalid($"{where}event {index} has an \"id\" that is not a UUID");
-                    id = parsed;
+                    id = parsed != Guid.Empty ? parsed : throw Invalid($"{where}event {index} has the nil UUID as its \"id\"; leave \"id\" out to have one generated");
                     break;
                 case "type":
                     Read(ref reader);

@@ -21,7 +21,7 @@ internal static class EntityEndpoints
     {
         var entity = StreamRoutes.NameInPath(context, "/entities/", "/events", "entity");
         var limit = QueryValues.Limit(context.Request.Query["limit"], DefaultLimit, StreamEndpoints.MaxReadLimit);
-        var withVectors = QueryValues.Flag(context.Request.Query["vectors"]);
+        var withVectors = QueryValues.WithVectors(context.Request.Query);
         var events = await store.ReadEntityEventsAsync(entity, limit, context.RequestAborted);
         await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
         {

@@ -12,7 +12,7 @@ internal static class SearchEndpoints
     {
         var body = await RequestBody.ReadAsync(context);
         var query = Parse(body.Span);
-        var withVectors = QueryValues.Flag(context.Request.Query["vectors"]);
+        var withVectors = QueryValues.WithVectors(context.Request.Query);
         var results = await store.SearchAsync(query, context.RequestAborted);
         await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK,
             writer => VectorSearchResult.WriteJson(writer, results, (w, e) => EventJson.WriteEvent(w, e, withVectors)));

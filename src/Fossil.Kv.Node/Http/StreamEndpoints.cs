@@ -85,7 +85,7 @@ internal static class StreamEndpoints
         var from = query["from"].ToString() is { Length: > 0 } text
             ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : throw new InvalidRequestException($"from must be a version number (got '{text}').")
             : direction == Direction.Forwards ? 0 : -1;
-        var withVectors = QueryValues.Flag(query["vectors"]);
+        var withVectors = QueryValues.WithVectors(query);
 
         var events = new List<RecordedEvent>(Math.Min(limit + 1, 1024));
         await foreach (var e in store.ReadStreamAsync(stream, direction, from, limit + 1, context.RequestAborted)) events.Add(e);
@@ -108,11 +108,12 @@ internal static class StreamEndpoints
         var stream = StreamRoutes.StreamName(context, "/subscribe");
         // The subscription checks the name only when first enumerated, after the 200 and its headers are sent.
         Keyspace.StreamName.EnsureValid(stream);
-        var after = context.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } lastEventId ? lastEventId : context.Request.Query["after"].ToString();
+        var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
+        var (after, source) = lastEventId.Length > 0 ? (lastEventId, "Last-Event-ID") : (context.Request.Query["after"].ToString(), "after");
         long? afterVersion = after.Length == 0 ? null
-            : long.TryParse(after, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var version) && version >= -1 ? version
-            : throw new InvalidRequestException($"after must be a version number (got '{after}').");
-        var withVectors = QueryValues.Flag(context.Request.Query["vectors"]);
+            : long.TryParse(after, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var version) && version is >= -1 and <= StreamState.MaxVersion ? version
+            : throw new InvalidRequestException($"{source} must be a stream version, -1 to {StreamState.MaxVersion} (got '{after}').");
+        var withVectors = QueryValues.WithVectors(context.Request.Query);
         await ServerSentEvents.StreamAsync(context, store.SubscribeToStreamAsync(stream, afterVersion, context.RequestAborted),
             e => e.Version.ToString(CultureInfo.InvariantCulture), withVectors);
     }

@@ -57,9 +57,10 @@ internal static class AppendResolution
             unit.Completion.TrySetResult([.. repeats.Select(r => r!)]);
             return false;
         }
-        // Part of the unit was written before and part was not: that is no repeat of this atomic append.
+        // Part of the unit was written before and part was not: that is no repeat of this atomic append, and its
+        // expectations may all hold, so the answer names the ids that were written already.
         var first = Array.FindIndex(repeats, r => r is not null);
-        unit.Completion.TrySetException(new WrongExpectedVersionException(unit.Parts[first].Stream, unit.Parts[first].Expected, tips[first].LastVersion));
+        unit.Completion.TrySetException(new DuplicateEventIdException(unit.Parts[first].Stream, unit.Parts[first].EventIds.First(), repeats[first]!.FirstVersion));
         return false;
     }
 

@@ -1,3 +1,4 @@
+using Fossil.Kv.Vectors;
 using System.Text;
 using System.Text.Json;
 using Fossil.Kv.Keyspace;
@@ -47,8 +48,8 @@ internal sealed class PreparedAppend
     /// <param name="expected">The caller's expected stream state.</param>
     /// <param name="events">The events, 1 to 1000.</param>
     /// <param name="vectorDimension">The store's <c>vector.dimension</c>, 0 while no vector has fixed it.</param>
-    /// <param name="cosine">Whether the store measures cosine distance, under which a zero vector has no direction and cannot be indexed.</param>
-    public static PreparedAppend Create(string stream, StreamState expected, IReadOnlyList<EventData> events, int vectorDimension, bool cosine = false)
+    /// <param name="metric">The store's <c>vector.metric</c>: what a vector must be to be indexed under it (<see cref="VectorChecks"/>).</param>
+    public static PreparedAppend Create(string stream, StreamState expected, IReadOnlyList<EventData> events, int vectorDimension, VectorMetric metric = VectorMetric.Cosine)
     {
         StreamName.EnsureValid(stream);
         ArgumentNullException.ThrowIfNull(events);
@@ -65,7 +66,7 @@ internal sealed class PreparedAppend
         {
             var e = events[i] ?? throw new InvalidRequestException($"Event {i} of the append to '{stream}' is null.");
             if (ids is not null && !ids.Add(e.Id)) throw new InvalidRequestException($"Event id {e.Id} appears twice in the append to '{stream}'.");
-            records[i] = ToRecord(stream, i, e, ref vectorDimension, cosine);
+            records[i] = ToRecord(stream, i, e, ref vectorDimension, metric);
             bytes += records[i].CalculateSize() + AssignedFieldsBytes + 16;
         }
         if (bytes > AppendLimits.MaxAppendBytes)
@@ -75,7 +76,7 @@ internal sealed class PreparedAppend
         return new PreparedAppend(stream, expected, records, bytes);
     }
 
-    private static EventRecord ToRecord(string stream, int index, EventData e, ref int vectorDimension, bool cosine)
+    private static EventRecord ToRecord(string stream, int index, EventData e, ref int vectorDimension, VectorMetric metric)
     {
         // Only formatted when something is wrong: this runs for every event.
         var where = new Where(stream, index);
@@ -99,7 +100,7 @@ internal sealed class PreparedAppend
         {
             if (vector.Length > 0 && vectorDimension != 0 && vector.Length != vectorDimension)
                 throw new InvalidRequestException($"{where} has a vector of dimension {vector.Length}; this store's vector.dimension is {vectorDimension}.");
-            if (VectorChecks.Problem(vector, cosine) is { } problem) throw new InvalidRequestException($"{where} has {problem}.");
+            if (VectorChecks.Problem(vector, metric) is { } problem) throw new InvalidRequestException($"{where} has {problem}.");
             vectorDimension = vector.Length;
             record.Vector.AddRange(vector);
         }
@@ -108,8 +109,8 @@ internal sealed class PreparedAppend
             if (entities.Count > AppendLimits.MaxEntitiesPerEvent) throw new InvalidRequestException($"{where} names more than {AppendLimits.MaxEntitiesPerEvent} entities.");
             foreach (var entity in entities)
             {
-                if (string.IsNullOrEmpty(entity) || !IsText(entity) || Encoding.UTF8.GetByteCount(entity) > AppendLimits.MaxEntityBytes)
-                    throw new InvalidRequestException($"{where} has an invalid entity name: entities are 1–{AppendLimits.MaxEntityBytes} bytes of UTF-8 without control characters or lone surrogates.");
+                if (!EntityNames.IsValid(entity))
+                    throw new InvalidRequestException($"{where} has an invalid entity name: {EntityNames.Rule}.");
                 if (!record.Entities.Contains(entity)) record.Entities.Add(entity);
             }
         }
@@ -120,7 +121,7 @@ internal sealed class PreparedAppend
     /// No control characters and no lone surrogate: UTF-8 cannot carry a lone surrogate, and the record would
     /// silently store U+FFFD in its place, so the event would not read back as it was sent.
     /// </summary>
-    private static bool IsText(string text)
+    internal static bool IsText(string text)
     {
         for (var i = 0; i < text.Length; i++)
         {

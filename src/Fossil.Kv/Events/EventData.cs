@@ -10,9 +10,17 @@ public sealed class EventData
     public const string JsonContentType = "application/json";
     public const string BinaryContentType = "application/octet-stream";
 
+    /// <param name="id">The event's id; null to generate one.</param>
+    /// <param name="type">The event type.</param>
+    /// <param name="data">The payload.</param>
+    /// <param name="metadata">A UTF-8 JSON object, or null for none.</param>
+    /// <param name="contentType"><see cref="JsonContentType"/> or <see cref="BinaryContentType"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is <see cref="Guid.Empty"/>, which is no id (as in the KurrentDB client).</exception>
     public EventData(Guid? id, string type, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte>? metadata = null, string contentType = JsonContentType)
     {
-        Id = id is { } given && given != Guid.Empty ? given : Guid.NewGuid();
+        if (id == Guid.Empty)
+            throw new ArgumentOutOfRangeException(nameof(id), "The nil UUID is not an event id; pass null to have one generated.");
+        Id = id ?? Guid.NewGuid();
         Type = type;
         Data = data;
         Metadata = metadata ?? ReadOnlyMemory<byte>.Empty;

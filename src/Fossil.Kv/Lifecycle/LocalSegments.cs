@@ -79,7 +79,7 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
                     CreatedAt = segment.Record.CreatedAt,
                     SealedAt = segment.Record.SealedAt ?? context.UtcNow,
                     VectorDimension = settings.VectorDimension,
-                    VectorMetric = settings.VectorMetric switch { "l2" => VectorMetric.L2, "ip" => VectorMetric.InnerProduct, _ => VectorMetric.Cosine },
+                    VectorMetric = settings.Metric,
                     Hnsw = new HnswParameters(settings.HnswM, settings.HnswEfConstruction, settings.HnswEfSearch),
                 }))
                 {
@@ -97,6 +97,7 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
                     if (count != segment.Record.DocumentCount)
                         throw new SegmentStateException(id, $"Segment {id} holds {segment.Record.DocumentCount} events but {count} were read from etcd; its keys left etcd while it was built (archived or evicted).");
                     writer.Complete();
+                    if (writer.UnindexedVectors > 0) Log.VectorsNotIndexed(context.Logger, id, writer.UnindexedVectors, settings.VectorMetric);
                 }
                 await SegmentFileWriter.PublishAsync(temporary, DirectoryOf(id), cancellationToken).ConfigureAwait(false);
             }

@@ -5,6 +5,17 @@ public sealed record EventFilter(string? StreamPrefix = null, string? EventType 
 {
     public static EventFilter None { get; } = new();
 
+    /// <summary>Throws <see cref="InvalidRequestException"/> when the stream prefix is no text a stream name could begin with.</summary>
+    public void EnsureValid() => EnsureValidPrefix(StreamPrefix, "streamPrefix");
+
+    /// <summary>A stream prefix must be text a stream name could begin with (no control characters, at most a name's length).</summary>
+    internal static void EnsureValidPrefix(string? prefix, string what)
+    {
+        if (string.IsNullOrEmpty(prefix)) return;
+        if (Keyspace.StreamName.Validate(prefix) is { } problem)
+            throw new InvalidRequestException($"{what} is not the start of a valid stream name: {problem.Replace("stream name", "it", StringComparison.Ordinal)}.");
+    }
+
     public bool Matches(RecordedEvent e) =>
         (StreamPrefix is null || e.Stream.StartsWith(StreamPrefix, StringComparison.Ordinal))
         && (EventType is null || e.Type == EventType);

@@ -1,3 +1,4 @@
+using Fossil.Kv.Appends;
 using System.Text.Json;
 using Fossil.Kv.Configuration;
 using Fossil.Kv.Vectors;
@@ -42,9 +43,10 @@ public sealed record VectorSearchQuery(float[] Vector, int K = 10)
         if (From is { } from && To is { } to && to < from)
             throw new InvalidRequestException($"to ({to:O}) is before from ({from:O}).");
         if (Entity is not null) EntityNames.EnsureValid(Entity);
+        EventFilter.EnsureValidPrefix(StreamPrefix, "streamPrefix");
         if (settings.VectorDimension != 0 && Vector.Length != settings.VectorDimension)
             throw new InvalidRequestException($"The query vector has {Vector.Length} dimensions; this store's vector.dimension is {settings.VectorDimension}.");
-        if (VectorChecks.Problem(Vector, settings.Metric == VectorMetric.Cosine) is { } problem)
+        if (VectorChecks.Problem(Vector, settings.Metric) is { } problem)
             throw new InvalidRequestException($"The query vector has {problem}.");
     }
 }
@@ -99,14 +101,19 @@ public sealed record RelatedEntity(string Entity, long Weight)
     }
 }
 
-/// <summary>Checks entity names given to queries.</summary>
+/// <summary>Entity names: the rule events' entities follow, also checked on the names queries give.</summary>
 internal static class EntityNames
 {
     public const int MaxLimit = 1000;
 
+    public static string Rule => $"entities are 1–{AppendLimits.MaxEntityBytes} bytes of UTF-8, not blank, without control characters or lone surrogates";
+
+    public static bool IsValid(string? entity) =>
+        !string.IsNullOrWhiteSpace(entity) && PreparedAppend.IsText(entity) && System.Text.Encoding.UTF8.GetByteCount(entity) <= AppendLimits.MaxEntityBytes;
+
     public static void EnsureValid(string? entity)
     {
-        if (string.IsNullOrWhiteSpace(entity)) throw new InvalidRequestException("The entity name is empty.");
+        if (!IsValid(entity)) throw new InvalidRequestException($"The entity name is invalid: {Rule}.");
     }
 
     public static void EnsureLimit(int limit)

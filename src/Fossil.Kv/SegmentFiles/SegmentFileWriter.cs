@@ -36,6 +36,9 @@ public sealed partial class SegmentFileWriter : IDisposable
     private bool _completed;
     private bool _disposed;
 
+    /// <summary>Vectors of events appended so far that no index takes under the segment's metric; their events are kept, unindexed.</summary>
+    public long UnindexedVectors { get; private set; }
+
     /// <summary>Starts a segment in <paramref name="temporaryDirectory"/>, which must not exist or be empty.</summary>
     public SegmentFileWriter(string temporaryDirectory, SegmentFileOptions options)
     {
@@ -114,15 +117,25 @@ public sealed partial class SegmentFileWriter : IDisposable
         if (record.Vector.Count > 0)
         {
             record.Vector.CopyTo(_vectorBuffer, 0);
-            try
+            if (record.Vector.Count == _vectorBuffer.Length && VectorValidation.Problem(_vectorBuffer, _options.VectorMetric) is not null)
             {
-                _vectors.Add(segmentPosition, _vectorBuffer);
+                // Taken by an append under rules older than the index's (an all-but-zero vector under cosine), or
+                // under another metric before vector.metric was fixed: the event is kept, only not searchable by
+                // vector; failing here would stop the segment, and every later one, from ever materializing.
+                UnindexedVectors++;
             }
-            catch (ArgumentException e)
+            else
             {
-                throw new ArgumentException($"The vector of the event at segment position {segmentPosition} cannot be indexed: {e.Message}", nameof(record), e);
+                try
+                {
+                    _vectors.Add(segmentPosition, _vectorBuffer);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ArgumentException($"The vector of the event at segment position {segmentPosition} cannot be indexed: {e.Message}", nameof(record), e);
+                }
+                _vectorCount++;
             }
-            _vectorCount++;
         }
         if (newStream)
             _streams.Add(record.Stream, stream);

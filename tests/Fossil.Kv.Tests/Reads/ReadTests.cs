@@ -31,6 +31,25 @@ public sealed class ReadTests(EtcdFixture etcd)
     }
 
     [Fact]
+    public async Task a_global_log_page_continues_after_what_it_read_even_when_its_filter_matched_nothing()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
+        var written = await store.AppendToStreamAsync("log/common", StreamState.Any, StoreFactory.Events(5, "common"));
+        var rare = new EventFilter(EventType: "rare");
+
+        var empty = await store.ReadAllPageAsync(Position.Start, 10, rare);
+        await store.AppendToStreamAsync("log/rare", StreamState.Any, StoreFactory.Events(1, "rare"));
+        var found = await store.ReadAllPageAsync(empty.Next, 10, rare);
+        var full = await store.ReadAllPageAsync(Position.Start, 2);
+
+        Assert.Empty(empty.Events);
+        Assert.True(empty.Next > written.Position, $"next {empty.Next} is not past {written.Position}");
+        Assert.Equal("rare", Assert.Single(found.Events).Type);
+        Assert.Equal(2, full.Events.Count);
+        Assert.Equal(full.Events[1].Position.Successor, full.Next);
+    }
+
+    [Fact]
     public async Task the_global_log_holds_every_event_once_in_commit_order_across_partitions()
     {
         await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o => o.Segment.Partitions = 4);

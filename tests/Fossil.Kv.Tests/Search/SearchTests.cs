@@ -61,6 +61,22 @@ public sealed class SearchTests(EtcdFixture etcd) : IDisposable
         [.. (await store.SearchAsync(query)).Select(r => r.Event.Id)];
 
     [Fact]
+    public async Task a_vector_searched_for_itself_is_at_distance_zero_never_below()
+    {
+        await using var store = await CreateStoreAsync();
+        var random = new Random(5);
+        var vectors = Enumerable.Range(0, 50).Select(_ => Enumerable.Range(0, Dimension).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
+        await AppendVectorsAsync(store, vectors, _ => "self");
+
+        foreach (var vector in vectors)
+        {
+            var nearest = (await store.SearchAsync(new VectorSearchQuery(vector, 1)))[0];
+            // float32 rounding gave about -1.2e-7 for some vectors under cosine; distances are clamped at 0.
+            Assert.InRange(nearest.Distance, 0f, 1e-6f);
+        }
+    }
+
+    [Fact]
     public async Task search_over_an_active_and_a_sealed_segment_finds_the_true_nearest()
     {
         await using var store = await CreateStoreAsync();

@@ -1,5 +1,7 @@
 using Fossil.Kv.Records;
 using Fossil.Kv.SegmentFiles;
+using Fossil.Kv.Vectors;
+using Google.Protobuf;
 
 namespace Fossil.Kv.Tests.SegmentFiles;
 
@@ -313,6 +315,29 @@ public sealed class SegmentFileRoundTripTests
         Assert.Null(set.Vectors);
         Assert.Null(set.Meta.FirstRevision);
         Assert.Equal(dimension, set.Meta.VectorDimension);
+    }
+
+    [Fact]
+    public void a_vector_the_index_cannot_take_leaves_its_event_in_the_segment_unindexed()
+    {
+        using var root = new TempDirectory();
+        var events = SegmentFixture.Generate(seed: 9, events: 40, largeEvent: false);
+        // Taken under older rules (or another metric): all but zero, so cosine cannot normalize it.
+        var poisoned = events.First(e => e.Record.Vector.Count > 0);
+        for (var d = 0; d < poisoned.Record.Vector.Count; d++) poisoned.Record.Vector[d] = d == 0 ? 1e-30f : 0f;
+        events[events.IndexOf(poisoned)] = poisoned with { Bytes = poisoned.Record.ToByteArray() };
+        var options = SegmentFixture.Options(metric: VectorMetric.Cosine);
+
+        using var set = SegmentFileSet.Open(SegmentFixture.Write(root, events, options), populate: false);
+
+        Assert.Equal(events.Count, set.Count);
+        Assert.Equal(events.Count(e => e.Record.Vector.Count > 0) - 1, set.Meta.VectorCount);
+        Assert.Equal(set.Meta.VectorCount, set.Vectors!.Count);
+        Assert.DoesNotContain(set.Vectors.Search([1, 0, 0, 0, 0, 0, 0, 0], set.Vectors.Count), m => m.Label == poisoned.SegmentPosition);
+        Assert.True(set.TryGet(poisoned.SegmentPosition, out var kept));
+        var record = kept.Parse();
+        Assert.Equal(poisoned.Record.Id, record.Id);
+        Assert.Equal(poisoned.Record.Vector, record.Vector);
     }
 
     [Fact]
