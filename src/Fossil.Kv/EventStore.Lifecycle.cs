@@ -57,7 +57,8 @@ public sealed partial class EventStore
     }
 
     /// <summary>
-    /// Background work of every node: materializes the sealed segments it lacks, oldest first (fetching archived
+    /// Background work of every node: drops its copies of segments that left the catalog (evicted or expired
+    /// elsewhere), materializes the sealed segments it lacks, oldest first (fetching archived
     /// ones from <c>segment.archive</c>), archives them when this node has an archive, and keeps the <c>current</c>
     /// pointer naming the active segments. A segment that fails (a damaged or unreachable archive copy, keys that left
     /// etcd under a build, NOSPACE, a record its files cannot take) is logged and left for the next round, so it does
@@ -69,6 +70,8 @@ public sealed partial class EventStore
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         if (_catalog.CachedWindow is { } window) _local.WriteCurrentPointer(window);
         var (segments, _) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
+        var retained = segments.Where(s => s.Record.Status is SegmentStatus.Active or SegmentStatus.Sealed).Select(s => s.Record.Id).ToHashSet();
+        if (_local.DropAllExcept(retained) is > 0 and var dropped) Log.LocalCopiesDropped(_context.Logger, dropped);
         var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
         var built = 0;
         foreach (var segment in segments.Where(s => s.Record.Status == SegmentStatus.Sealed))

@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Segment {Segment} holds {Count} vectors that cannot be indexed under vector.metric '{Metric}' (all but zero, or taken under another metric); their events are kept but not found by vector search")]
     public static partial void VectorsNotIndexed(ILogger logger, Segments.SegmentId segment, long count, string metric);
 
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Dropped this node's files of {Count} segments that left the catalog (evicted or expired elsewhere)")]
+    public static partial void LocalCopiesDropped(ILogger logger, int count);
+
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Append transaction into {Segment} has an unknown outcome; resolving it with a fence")]
     public static partial void UnknownOutcome(ILogger logger, IReadOnlyCollection<Segments.SegmentId> segment, Exception exception);
 

@@ -85,6 +85,8 @@ public sealed class BadInputTests(EtcdFixture etcd)
         ["control character in a type"] = Invalid(_ => [Event(type: "a\tb")], "control characters or a lone surrogate in its type"),
         ["lone surrogate in a type"] = Invalid(_ => [Event(type: "a\uD800")], "control characters or a lone surrogate in its type"),
         ["lone surrogate in an entity"] = Invalid(_ => [WithEntities("a\uDC00")], "invalid entity name"),
+        ["JSON data that is not JSON"] = Invalid(_ => [new EventData(null, "t", "not json"u8.ToArray())], "data that is not valid JSON", "application/octet-stream"),
+        ["JSON data with trailing bytes"] = Invalid(_ => [new EventData(null, "t", "{}{}"u8.ToArray())], "data that is not valid JSON"),
         ["unknown content type"] = Invalid(_ => [new EventData(null, "t", "x"u8.ToArray(), contentType: "text/plain")], "content type 'text/plain'"),
         ["metadata that is an array"] = Invalid(_ => [WithMetadata("[1]")], "metadata that is not a JSON object"),
         ["metadata that is not JSON"] = Invalid(_ => [WithMetadata("{\"a\":")], "metadata that is not valid JSON"),

@@ -86,6 +86,9 @@ internal sealed class PreparedAppend
         if (e.ContentType is not (EventData.JsonContentType or EventData.BinaryContentType))
             throw new InvalidRequestException($"{where} has content type '{e.ContentType}'; use {EventData.JsonContentType} or {EventData.BinaryContentType}.");
         if (!e.Metadata.IsEmpty) EnsureJsonObject(e.Metadata.Span, where);
+        // JSON data is served as JSON (HTTP, SSE, the CLI): bytes that are not would break every reader of them.
+        if (e.IsJson && !e.Data.IsEmpty && !IsOneJsonValue(e.Data.Span))
+            throw new InvalidRequestException($"{where} has data that is not valid JSON; send other bytes with content type {EventData.BinaryContentType}.");
 
         var record = new EventRecord
         {
@@ -138,6 +141,20 @@ internal sealed class PreparedAppend
     private readonly record struct Where(string Stream, int Index)
     {
         public override string ToString() => $"Event {Index} of the append to '{Stream}'";
+    }
+
+    /// <summary>Exactly one JSON value (any kind), nothing after it.</summary>
+    private static bool IsOneJsonValue(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            return reader.Read() && reader.TrySkip() && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private static void EnsureJsonObject(ReadOnlySpan<byte> json, Where where)

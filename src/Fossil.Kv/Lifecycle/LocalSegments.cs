@@ -141,6 +141,25 @@ internal sealed partial class LocalSegments(StoreContext context) : IDisposable
     }
 
     /// <summary>
+    /// Drops the files of every segment not in <paramref name="retained"/>: segments evicted or expired by another
+    /// process (a node holding the background work, the CLI) leave the catalog, and this node must stop serving
+    /// them too. Returns how many were dropped.
+    /// </summary>
+    public int DropAllExcept(IReadOnlySet<SegmentId> retained)
+    {
+        if (!Directory.Exists(Root)) return 0;
+        var dropped = 0;
+        foreach (var directory in Directory.EnumerateDirectories(Root))
+        {
+            // Temporary and replaced copies have names that are no segment id; CleanLeftoversOnce takes those.
+            if (!SegmentId.TryParse(Path.GetFileName(directory), out var segment) || retained.Contains(segment)) continue;
+            Drop(segment);
+            dropped++;
+        }
+        return dropped;
+    }
+
+    /// <summary>
     /// Lets a set that left <see cref="_open"/> go only after reads that picked it up before have finished: they
     /// hold raw pointers into the mapping, and only <see cref="SealedSegmentReader"/>s take a lease.
     /// </summary>

@@ -49,6 +49,39 @@ public sealed class EvictionTests(EtcdFixture etcd) : IDisposable
     }
 
     [Fact]
+    public async Task a_segment_evicted_by_another_process_leaves_this_nodes_files_and_reads_at_its_next_round()
+    {
+        var prefix = TestKeys.UniquePrefix();
+        var elsewhere = Path.Combine(_directory, "elsewhere");
+        await using var node = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.RootPrefix = prefix;
+            o.Segment.Partitions = 1;
+            o.Segment.Directory = _directory;
+        });
+        await using var operatorTool = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.RootPrefix = prefix;
+            o.Segment.Directory = elsewhere;
+        });
+        var old = await node.AppendToStreamAsync("orders", StreamState.NoStream, StoreFactory.Events(3));
+        await node.SealSegmentAsync(old.Segment);
+        await node.AppendToStreamAsync("orders", StreamState.StreamRevision(2), StoreFactory.Events(1));
+        await node.MaterializeSealedSegmentsAsync();
+        Assert.Equal(4, (await node.ReadStreamAsync("orders").ToListAsync()).Count);
+
+        await operatorTool.EvictSegmentAsync(old.Segment);
+        await node.MaterializeSealedSegmentsAsync();
+
+        Assert.False(Directory.Exists(Path.Combine(_directory, old.Segment)));
+        Assert.False(node.IsMaterialized(old.Segment));
+        Assert.Equal([3L], (await node.ReadStreamAsync("orders").ToListAsync()).Select(e => e.Version));
+        Assert.Equal(
+            (await operatorTool.ReadStreamAsync("orders").ToListAsync()).Select(e => e.Id),
+            (await node.ReadStreamAsync("orders").ToListAsync()).Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task retention_with_windows_of_seconds_drops_old_segments_and_their_keys()
     {
         await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
