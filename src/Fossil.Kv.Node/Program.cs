@@ -3,7 +3,9 @@ using Fossil.Kv.Node;
 using Fossil.Kv.Node.Hosting;
 using Fossil.Kv.Node.Http;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json ships beside the node's binary; the working directory (where ./data goes) may be anywhere,
+// such as the repository root for the README's run command.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 // Loopback only unless the operator asks for more (--urls, ASPNETCORE_URLS, Kestrel config).
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
@@ -30,7 +32,16 @@ EmbeddedEtcd? embedded = null;
 if (string.IsNullOrWhiteSpace(builder.Configuration["Fossil:Etcd:Endpoints"]) && !builder.Configuration.GetSection("Fossil:Etcd:Endpoints").GetChildren().Any())
 {
     var options = builder.Configuration.GetSection(EmbeddedEtcdOptions.Section).Get<EmbeddedEtcdOptions>() ?? new EmbeddedEtcdOptions();
-    embedded = await EmbeddedEtcd.StartAsync(options, startupLoggers.CreateLogger<EmbeddedEtcd>());
+    try
+    {
+        embedded = await EmbeddedEtcd.StartAsync(options, startupLoggers.CreateLogger<EmbeddedEtcd>());
+    }
+    catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+    {
+        // A port in use, a data directory another node's etcd holds, no etcd binary: one line, like a bad setting.
+        await Console.Error.WriteLineAsync($"error: the embedded etcd did not start: {e.Message}");
+        return 1;
+    }
     builder.Configuration["Fossil:Etcd:Endpoints"] = embedded.ClientUrl.AbsoluteUri.TrimEnd('/');
 }
 

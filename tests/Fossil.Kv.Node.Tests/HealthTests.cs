@@ -25,7 +25,7 @@ public sealed class HealthTests(EtcdFixture etcd)
     }
 
     [Fact]
-    public async Task node_without_endpoints_starts_and_stops_an_embedded_etcd()
+    public async Task node_without_endpoints_starts_supervises_and_stops_an_embedded_etcd_that_no_second_node_takes_away()
     {
         var dataRoot = Directory.CreateTempSubdirectory("fossil-node-").FullName;
         try
@@ -37,15 +37,40 @@ public sealed class HealthTests(EtcdFixture etcd)
 
             await WaitForStatusAsync(node, "/health/ready", HttpStatusCode.OK);
             Assert.True(Directory.Exists(Path.Combine(dataRoot, "data", "etcd")), "the embedded etcd keeps its data in ./data/etcd");
-            var etcdPid = int.Parse(await File.ReadAllTextAsync(Path.Combine(dataRoot, "data", "etcd.pid")), System.Globalization.CultureInfo.InvariantCulture);
+            var (etcdPid, ownerPid) = await ReadPidFileAsync(dataRoot);
+            Assert.Equal(node.ProcessId, ownerPid);
+
+            // A second node in the same directory must not stop the first one's etcd.
+            await using (var second = NodeProcess.Start(dataRoot,
+                $"--Fossil:Etcd:Embedded:ClientPort={LocalPorts.GetFree()}", $"--Fossil:Etcd:Embedded:PeerPort={LocalPorts.GetFree()}"))
+            {
+                using var exited = new CancellationTokenSource(Deadline);
+                await second.WaitForExitAsync(exited.Token);
+                Assert.Equal(1, second.ExitCode);
+                Assert.Contains("in use by the etcd of another running node", second.Output, StringComparison.Ordinal);
+            }
+            Assert.True(ProcessRuns(etcdPid), "the first node's etcd still runs");
+
+            // An etcd that dies under a running node is started again.
+            System.Diagnostics.Process.GetProcessById(etcdPid).Kill();
+            await Poll.UntilAsync(async () => (await ReadPidFileAsync(dataRoot)).Etcd != etcdPid, Deadline, "the node starts its etcd again");
+            await WaitForStatusAsync(node, "/health/ready", HttpStatusCode.OK);
+            var (restartedPid, _) = await ReadPidFileAsync(dataRoot);
             await node.StopAsync();
 
-            await Poll.UntilAsync(() => !ProcessRuns(etcdPid), Deadline, "the embedded etcd stopped with the node");
+            await Poll.UntilAsync(() => !ProcessRuns(restartedPid), Deadline, "the embedded etcd stopped with the node");
         }
         finally
         {
             Directory.Delete(dataRoot, recursive: true);
         }
+    }
+
+    /// <summary><c>data/etcd.pid</c>: the embedded etcd's process id and its owner node's.</summary>
+    private static async Task<(int Etcd, int Owner)> ReadPidFileAsync(string dataRoot)
+    {
+        var pids = (await File.ReadAllTextAsync(Path.Combine(dataRoot, "data", "etcd.pid"))).Split(' ');
+        return (int.Parse(pids[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(pids[1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private async Task<int> NodeKeysAsync(string prefix) =>
