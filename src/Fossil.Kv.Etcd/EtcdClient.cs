@@ -15,7 +15,7 @@ namespace Fossil.Kv.Etcd;
 /// and share it. Operations are split by area: <c>EtcdClient.Kv.cs</c>, <c>.Lease.cs</c>,
 /// <c>.Watch.cs</c>, <c>.Maintenance.cs</c>.
 /// </summary>
-public sealed partial class EtcdClient : IEtcdClient
+public sealed partial class EtcdClient : IEtcdClient, IDisposable
 {
     private static readonly ResiliencePropertyKey<long> StartedAt = new("fossil.etcd.started-at");
 
@@ -173,6 +173,10 @@ public sealed partial class EtcdClient : IEtcdClient
         }
     }
 
+    /// <summary>As <see cref="DisposeAsync"/>, blocking until it is done (for containers disposed synchronously).</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Ends watches and lease keep-alives (leases are left to expire) and closes the connections.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

@@ -36,14 +36,15 @@ public sealed partial class EventStore
     }
 
     /// <summary>
-    /// Reads a stream from <paramref name="fromVersion"/> (inclusive) forwards or backwards; for a backward
-    /// read, <c>-1</c> means from the end. Throws <see cref="StreamNotFoundException"/> on enumeration when
-    /// the stream has no events.
+    /// Reads a stream from <paramref name="fromVersion"/> (inclusive) forwards or backwards. Without one, a
+    /// forward read starts at the first event and a backward read at the last (as KurrentDB's
+    /// <c>StreamPosition.Start</c> and <c>End</c>); <c>-1</c> also means the end for a backward read. Throws
+    /// <see cref="StreamNotFoundException"/> on enumeration when the stream has no events.
     /// </summary>
     public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(
         string streamName,
         Direction direction = Direction.Forwards,
-        long fromVersion = 0,
+        long? fromVersion = null,
         long maxCount = long.MaxValue,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -52,7 +53,8 @@ public sealed partial class EventStore
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var (head, revision) = await ReadStreamHeadAsync(streamName, cancellationToken).ConfigureAwait(false);
         if (head is null) throw new StreamNotFoundException(streamName);
-        await foreach (var e in ReadStreamAtAsync(streamName, head, direction, fromVersion, maxCount, revision, cancellationToken).ConfigureAwait(false))
+        var from = fromVersion ?? (direction == Direction.Forwards ? 0 : -1);
+        await foreach (var e in ReadStreamAtAsync(streamName, head, direction, from, maxCount, revision, cancellationToken).ConfigureAwait(false))
             yield return e;
     }
 

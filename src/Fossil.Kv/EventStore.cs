@@ -12,7 +12,7 @@ namespace Fossil.Kv;
 /// number of instances, in any number of processes, may use one etcd at once; they coordinate only
 /// through etcd compare-and-swap. Thread-safe; create one per process and share it.
 /// </summary>
-public sealed partial class EventStore : IAsyncDisposable
+public sealed partial class EventStore : IAsyncDisposable, IDisposable
 {
     private readonly StoreContext _context;
     private readonly SegmentCatalog _catalog;
@@ -87,6 +87,13 @@ public sealed partial class EventStore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Lets in-flight appends finish (a few seconds at most), then releases the store's files and its etcd
+    /// client. Prefer <see cref="DisposeAsync"/>; this blocks until that is done.
+    /// </summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Lets in-flight appends finish (a few seconds at most), then releases the store's files and its etcd client.</summary>
     public async ValueTask DisposeAsync()
     {
         await _search.DisposeAsync().ConfigureAwait(false);

@@ -13,11 +13,13 @@ public sealed class ReadTests(EtcdFixture etcd)
         var all = await store.ReadStreamAsync("paged").ToListAsync();
         var fromMiddle = await store.ReadStreamAsync("paged", Direction.Forwards, 17, 5).ToListAsync();
         var backwards = await store.ReadStreamAsync("paged", Direction.Backwards, -1).ToListAsync();
+        var backwardsByDefault = await store.ReadStreamAsync("paged", Direction.Backwards).ToListAsync();
         var backwardsFromMiddle = await store.ReadStreamAsync("paged", Direction.Backwards, 17, 5).ToListAsync();
 
         Assert.Equal(Enumerable.Range(0, (int)total).Select(v => (long)v), all.Select(e => e.Version));
         Assert.Equal([17L, 18, 19, 20, 21], fromMiddle.Select(e => e.Version));
         Assert.Equal(all.Select(e => e.Version).Reverse(), backwards.Select(e => e.Version));
+        Assert.Equal(all.Select(e => e.Version).Reverse(), backwardsByDefault.Select(e => e.Version));
         Assert.Equal([17L, 16, 15, 14, 13], backwardsFromMiddle.Select(e => e.Version));
         Assert.Equal(all.Select(e => e.Position).Order(), all.Select(e => e.Position));
     }
