@@ -124,15 +124,16 @@ public sealed record StoreSettings
     private static TimeSpan ParseWindow(string value)
     {
         var duration = ParseDuration("segment.duration", value, TimeSpan.FromSeconds(1));
+        // Segment ids name their window's start to the second (20261206T000000Z), so windows are whole seconds.
         if (duration.Ticks % TimeSpan.TicksPerSecond != 0)
-            throw new InvalidSettingException("segment.duration", $"segment.duration must be a whole number of seconds (got '{value}')");
+            throw new InvalidSettingException("segment.duration", $"segment.duration must be a whole number of seconds, such as 1s, 90s, 10m or 1d, because segment ids name their window's start to the second (got '{value}')");
         return duration;
     }
 
     private static TimeSpan ParseDuration(string name, string value, TimeSpan minimum)
     {
         if (!SettingValues.TryParseDuration(value, out var duration))
-            throw new InvalidSettingException(name, $"{name} must be a duration like 500ms, 5s, 10m, 1h or 1d (got '{value}')");
+            throw new InvalidSettingException(name, $"{name} must be a duration like {(minimum >= TimeSpan.FromSeconds(1) ? "" : "500ms, ")}5s, 10m, 1h or 1d (got '{value}')");
         if (duration < minimum)
             throw new InvalidSettingException(name, $"{name} must be at least {SettingValues.FormatDuration(minimum)} (got '{value}')");
         return duration;
