@@ -25,7 +25,7 @@ public sealed class InvalidStreamNameException(string? stream, string problem)
 /// <summary>The stream's version did not match what the append expected; nothing was written.</summary>
 public sealed class WrongExpectedVersionException(string stream, StreamState expected, long actualVersion)
     : FossilException("wrong_expected_version",
-        $"Append to stream '{stream}' expected {expected} but the stream is at {(actualVersion < 0 ? "no_stream" : $"version {actualVersion}")}.")
+        $"Append to stream '{stream}' expected {expected} but {(actualVersion < 0 ? "the stream does not exist (no_stream)" : $"the stream is at version {actualVersion}")}.")
 {
     public string Stream { get; } = stream;
 

@@ -16,6 +16,12 @@ internal sealed partial class NodeBackgroundService(
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
+    /// <summary>The build's version as <c>fossil --version</c> prints it (<c>1.0.0+&lt;commit&gt;</c>), not the bare assembly version.</summary>
+    private static readonly string NodeVersion =
+        typeof(EventStore).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion
+        ?? typeof(EventStore).Assembly.GetName().Version?.ToString() ?? "0";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The server's addresses are known only once it listens.
@@ -34,7 +40,7 @@ internal sealed partial class NodeBackgroundService(
         }
         var urls = server.Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
         var id = options.Id;
-        var node = new NodeInfo(id, urls, DateTime.UtcNow, typeof(EventStore).Assembly.GetName().Version?.ToString() ?? "0");
+        var node = new NodeInfo(id, urls, DateTime.UtcNow, NodeVersion);
         NodeRegistration? registration = null;
         try
         {
