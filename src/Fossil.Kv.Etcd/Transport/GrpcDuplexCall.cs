@@ -85,8 +85,7 @@ internal sealed class GrpcDuplexCall : IAsyncDisposable
                 _response = response;
                 if (response.StatusCode != HttpStatusCode.OK)
                 {
-                    throw new GrpcCallFailure(GrpcStatusReader.FromHttpStatus(response.StatusCode),
-                        $"HTTP status {(int)response.StatusCode} from {Endpoint}", requestSent: true, fromServer: true);
+                    throw GrpcStatusReader.FailureFromHttpStatus(response.StatusCode, Endpoint);
                 }
 
                 if (GrpcStatusReader.TryGetStatus(response.Headers, out var headerCode, out var headerMessage))

@@ -46,6 +46,20 @@ internal static class GrpcStatusReader
         }
     }
 
+    /// <summary>
+    /// A call answered with a non-200 HTTP status. etcd answers every gRPC call with 200 and a grpc-status, so
+    /// such an answer comes from something else at that address (a proxy, another web server): etcd never saw
+    /// the request, and another endpoint may well be etcd. Authentication refusals keep their meaning; any other
+    /// status is Unavailable with nothing sent, so the client fails over instead of giving up on the first address.
+    /// </summary>
+    public static GrpcCallFailure FailureFromHttpStatus(HttpStatusCode status, object endpoint)
+    {
+        var code = FromHttpStatus(status);
+        return code is GrpcStatusCode.Unauthenticated or GrpcStatusCode.PermissionDenied
+            ? new GrpcCallFailure(code, $"HTTP status {(int)status} from {endpoint}", requestSent: true, fromServer: true)
+            : new GrpcCallFailure(GrpcStatusCode.Unavailable, $"HTTP status {(int)status} from {endpoint}, which does not answer as etcd's gRPC API", requestSent: false);
+    }
+
     /// <summary>A non-200 HTTP status as gRPC sees it (gRPC's HTTP to status mapping).</summary>
     public static GrpcStatusCode FromHttpStatus(HttpStatusCode status) => status switch
     {

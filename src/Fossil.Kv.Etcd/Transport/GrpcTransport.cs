@@ -128,8 +128,7 @@ internal sealed class GrpcTransport : IDisposable
         {
             if (response.StatusCode != HttpStatusCode.OK)
             {
-                throw new GrpcCallFailure(GrpcStatusReader.FromHttpStatus(response.StatusCode),
-                    $"HTTP status {(int)response.StatusCode} from {endpoint}", requestSent: true, fromServer: true);
+                throw GrpcStatusReader.FailureFromHttpStatus(response.StatusCode, endpoint);
             }
 
             if (GrpcStatusReader.TryGetStatus(response.Headers, out var headerCode, out var headerMessage))
