@@ -32,6 +32,6 @@ public sealed class ServiceRegistrationTests(EtcdFixture etcd)
         Assert.Equal(3, settings.SegmentPartitions);
         // A container disposed synchronously (using, Dispose) must not throw for the store or its etcd client.
         host.Dispose();
-        await Assert.ThrowsAnyAsync<Exception>(() => store.AppendToStreamAsync("hosted", StreamState.Any, StoreFactory.Events(1)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.AppendToStreamAsync("hosted", StreamState.Any, StoreFactory.Events(1)));
     }
 }
