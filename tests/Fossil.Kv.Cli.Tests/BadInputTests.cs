@@ -48,6 +48,20 @@ public sealed class BadInputTests(EtcdFixture etcd) : CliTestBase(etcd)
         ["a data file that does not exist"] = Append(["--data-file", "/nonexistent/data.json"], "'/nonexistent/data.json' does not exist"),
         ["empty type"] = Invalid(["streams", "append", "{s}", "--type", ""], "--type must not be empty"),
         ["an event over the etcd request limit"] = Append(["--data-file", "{file}"], "at most 1507328 bytes"),
+        // Vectors and entities: the CLI parses the numbers; finiteness, the dimension and entity names are the store's rules and messages.
+        ["a vector with a word in it"] = Append(["--vector", "1,x,3"], "--vector", "component 1 ('x') is not a number") with { Fresh = true },
+        ["an empty vector"] = Append(["--vector", ""], "--vector has no numbers") with { Fresh = true },
+        ["a vector with NaN"] = Append(["--vector", "1,NaN,3"], "Event 0 of the append to", "non-finite vector value (NaN) at index 1"),
+        ["a vector with a value beyond float"] = Append(["--vector=1e39,0,0"], "non-finite vector value", "at index 0"),
+        ["an all-zero vector under cosine"] = Append(["--vector", "0,0,0"], "all-zero vector", "vector.metric"),
+        ["a vector of the wrong dimension"] = Append(["--vector", "1,2"], "vector of dimension 2", "vector.dimension is 3") with
+        {
+            Setup = ["streams", "append", "{s}", "--type", "T", "--vector", "1,2,3"],
+        },
+        ["an empty entity list"] = Append(["--entities", ""], "invalid entity name", "not blank"),
+        ["a blank entity in a list"] = Append(["--entities", "acme, ,globex"], "invalid entity name", "not blank"),
+        ["an entity with a control character"] = Append(["--entity", "a\u0001b"], "invalid entity name", "control characters"),
+        ["an entity over 256 bytes"] = Append(["--entity", new string('e', 257)], "invalid entity name", "256 bytes"),
         ["id that is not a UUID"] = new(ExitCodes.Usage, ["streams", "append", "{s}", "--type", "T", "--id", "order-1"], "order-1"),
         ["a wrong expected version"] = new(ExitCodes.Conflict, ["streams", "append", "{s}", "--type", "T", "--expected", "5"], "expected 5", "no_stream"),
         ["a written id resent with other content"] = new BadCommand(ExitCodes.Conflict, ["streams", "append", "{s}", "--type", "T", "--id", "{id}", "--data", "2"],
@@ -70,8 +84,9 @@ public sealed class BadInputTests(EtcdFixture etcd) : CliTestBase(etcd)
         ["verify a path instead of a segment id"] = Invalid(["segments", "verify", "../../etc"], "'../../etc' is not a segment id"),
         ["show an unknown segment"] = new(ExitCodes.NotFound, ["segments", "show", Unknown], Unknown, "does not exist"),
         ["seal an unknown segment"] = new(ExitCodes.NotFound, ["segments", "seal", Unknown], Unknown, "does not exist"),
-        ["evict an unknown segment"] = new(ExitCodes.NotFound, ["segments", "evict", Unknown, "--yes"], Unknown, "does not exist"),
+        // Evicting an unknown (gone) segment succeeds as a no-op, as EventStore.EvictSegmentAsync: see SegmentTests.
         ["list segments of an unknown status"] = new(ExitCodes.Usage, ["segments", "list", "--status", "frozen"], "frozen"),
+        ["list dropped segments"] = Invalid(["segments", "list", "--status", "dropped"], "--status dropped", "active, sealed and expiring") with { Fresh = true },
 
         // Settings: validated before etcd is touched, all or nothing.
         ["set an unknown setting"] = Set(["segment.colour=red"], "unknown setting 'segment.colour'") with { Fresh = true },

@@ -8,7 +8,7 @@ public sealed class SearchTests(EtcdFixture etcd) : CliTestBase(etcd), IDisposab
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    /// <summary>Events with vectors and entities, written through the store (the CLI appends carry neither); one sealed segment and one active.</summary>
+    /// <summary>Events with vectors and entities, written through the store (so search is tested apart from the CLI's append); one sealed segment and one active.</summary>
     private async Task<List<string>> SeedAsync(Cli cli)
     {
         var options = new FossilOptions
@@ -66,6 +66,38 @@ public sealed class SearchTests(EtcdFixture etcd) : CliTestBase(etcd), IDisposab
         Assert.Equal([1, 2, 3, 4, 5], events.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("data").GetProperty("i").GetInt32()));
         var edge = Assert.Single(related.GetProperty("related").EnumerateArray());
         Assert.Equal(("globex", 4L), (edge.GetProperty("entity").GetString(), edge.GetProperty("weight").GetInt64()));
+    }
+
+    [Fact]
+    public async Task streams_append_with_a_vector_and_entities_feeds_search_and_entities()
+    {
+        var cli = NewCli();
+
+        var table = await cli.RunAsync("streams", "append", "docs/a", "--type", "noted", "--data", """{"i":1}""",
+            "--vector", "1,0.5,0", "--entities", "acme, globex");
+        var second = await cli.AppendAsync("docs/a", """{"i":2}""", "--vector=-1,0,0.25", "--entity", "acme", "--entity", "acme, inc");
+        var plain = await cli.AppendAsync("docs/a", """{"i":3}""");
+        var nearest = (await cli.RunAsync("search", "--vector", "1,0.5,0", "-k", "3", "--dir", _directory, "--json")).Json;
+        var events = (await cli.RunAsync("entities", "events", "acme", "--dir", _directory, "--json")).Json;
+        var related = (await cli.RunAsync("entities", "related", "acme", "--dir", _directory, "--json")).Json;
+        var read = (await cli.RunAsync("streams", "read", "docs/a", "--json")).Json.GetProperty("events").EnumerateArray().ToList();
+        var config = (await cli.RunAsync("config", "get", "vector.dimension", "--json")).Json;
+
+        table.AssertSucceeded();
+        Assert.Contains("3 dimensions", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("acme, globex", table.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, second.GetProperty("firstVersion").GetInt64());
+        Assert.Equal(2, plain.GetProperty("firstVersion").GetInt64());
+        // Only the two events with vectors are found, the one appended with the query's own vector first.
+        var results = nearest.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal([1, 2], results.Select(r => r.GetProperty("event").GetProperty("data").GetProperty("i").GetInt32()));
+        Assert.Equal(0, results[0].GetProperty("distance").GetSingle(), 5);
+        Assert.Equal([1, 2], events.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("data").GetProperty("i").GetInt32()));
+        Assert.Equal(["acme, inc", "globex"], related.GetProperty("related").EnumerateArray().Select(r => r.GetProperty("entity").GetString()).Order(StringComparer.Ordinal));
+        Assert.Equal(["acme", "globex"], read[0].GetProperty("entities").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["acme", "acme, inc"], read[1].GetProperty("entities").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(read[2].TryGetProperty("entities", out _));
+        Assert.Equal(3, config.GetProperty("vector.dimension").GetInt32());
     }
 
     [Theory]

@@ -24,7 +24,7 @@ internal static class SearchCommands
 
     public static Command Search(CommandRunner runner)
     {
-        var vector = new Option<string?>("--vector") { Description = "query vector: comma-separated numbers (use --vector=-0.1,... when it starts with a minus)", HelpName = "x1,x2,..." };
+        var vector = VectorInput.Option("query vector");
         var vectorFile = new Option<string?>("--vector-file") { Description = "read the query vector from a file: a JSON array or numbers separated by commas or whitespace", HelpName = "file" };
         var k = new Option<int>("-k", "--k") { Description = "how many nearest events (1-1000)", DefaultValueFactory = _ => 10, HelpName = "n" };
         var from = new Option<string?>("--from") { Description = "only events at or after this UTC time (ISO 8601)", HelpName = "time" };
@@ -45,8 +45,8 @@ internal static class SearchCommands
         {
             var parsed = context.ParseResult;
             var values = parsed.GetValue(vector) is { } text
-                ? ParseVector(text, "--vector")
-                : ParseVector(await ReadVectorFileAsync(parsed.GetValue(vectorFile)!, context.CancellationToken), $"--vector-file {parsed.GetValue(vectorFile)}");
+                ? VectorInput.Parse(text, "--vector")
+                : VectorInput.Parse(await ReadVectorFileAsync(parsed.GetValue(vectorFile)!, context.CancellationToken), $"--vector-file {parsed.GetValue(vectorFile)}");
             var query = new VectorSearchQuery(values, parsed.GetValue(k))
             {
                 From = ParseTime(parsed.GetValue(from), "--from"),
@@ -148,22 +148,6 @@ internal static class SearchCommands
     {
         if (!File.Exists(path)) throw CliException.Invalid($"--vector-file: file '{path}' does not exist.");
         return await File.ReadAllTextAsync(path, cancellationToken);
-    }
-
-    /// <summary>Numbers separated by commas or whitespace, optionally inside a JSON array's brackets.</summary>
-    internal static float[] ParseVector(string text, string what)
-    {
-        var trimmed = text.Trim();
-        if (trimmed.StartsWith('[') && trimmed.EndsWith(']')) trimmed = trimmed[1..^1];
-        var parts = trimmed.Split([',', ' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0) throw CliException.Invalid($"{what} has no numbers.");
-        var values = new float[parts.Length];
-        for (var i = 0; i < parts.Length; i++)
-        {
-            if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
-                throw CliException.Invalid($"{what}: component {i} ('{parts[i]}') is not a number.");
-        }
-        return values;
     }
 
     private static DateTimeOffset? ParseTime(string? text, string what) =>

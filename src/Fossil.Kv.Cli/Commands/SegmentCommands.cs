@@ -59,12 +59,37 @@ internal static class SegmentCommands
             context.SegmentDirectory = context.ParseResult.GetValue(dir)!;
             var id = SegmentIdOf(context, sid);
             var store = await context.OpenStoreAsync();
-            await store.GetSegmentAsync(id, context.CancellationToken);
+            if (!await ExistsAsync(store, id, context.CancellationToken))
+            {
+                // As EventStore.EvictSegmentAsync: evicting a segment that is gone changes nothing, so a repeated or
+                // retried evict succeeds. The library still drops a copy of it left under --dir; nothing to ask about.
+                var leftover = Path.Combine(Path.GetFullPath(context.SegmentDirectory), id);
+                var hadFiles = Directory.Exists(leftover);
+                await store.EvictSegmentAsync(id, context.CancellationToken);
+                var removed = hadFiles && !Directory.Exists(leftover);
+                if (context.Json)
+                {
+                    context.WriteJson(writer =>
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteString("segment_id", id);
+                        writer.WriteString("status", "dropped");
+                        writer.WriteBoolean("already_gone", true);
+                        writer.WriteEndObject();
+                    });
+                }
+                else
+                {
+                    context.Console.WriteLine($"{id} is already gone (not in the catalog: evicted, expired, or never created); nothing to evict"
+                        + (removed ? $"; removed its leftover files from {leftover}" : ""));
+                }
+                return;
+            }
             await context.ConfirmAsync($"drop segment {id} and every event in it", context.ParseResult.GetValue(yes));
             // Under etcd's NOSPACE alarm only the segment's events can be deleted; evicting again after recovery finishes.
             var dropped = await store.EvictSegmentAsync(id, context.CancellationToken);
             var status = dropped ? "dropped" : "events_deleted";
-            if (context.Json) context.WriteJson(writer => { writer.WriteStartObject(); writer.WriteString("segment_id", id); writer.WriteString("status", status); writer.WriteEndObject(); });
+            if (context.Json) context.WriteJson(writer => { writer.WriteStartObject(); writer.WriteString("segment_id", id); writer.WriteString("status", status); writer.WriteBoolean("already_gone", false); writer.WriteEndObject(); });
             else context.Console.WriteLine(dropped ? $"{id} dropped" : $"{id}: etcd is over its quota, so only its events were deleted; evict it again after compact, defrag and disarm");
         });
         return command;
@@ -124,15 +149,25 @@ internal static class SegmentCommands
 
     private static Command List(CommandRunner runner)
     {
-        var status = new Option<string?>("--status") { Description = "only segments in this state", HelpName = "status" };
+        var status = new Option<string?>("--status") { Description = "only segments in this state: active, sealed or expiring", HelpName = "status" };
+        // "dropped" parses (it is a status) but is refused with the reason: a dropped segment's record leaves the catalog.
         status.AcceptOnlyFromAmong("active", "sealed", "expiring", "dropped");
-        var command = new Command("list", "list segments, oldest first") { status };
+        var dir = DirectoryOption();
+        var command = new Command("list", "list segments, oldest first, and whether this machine has each one materialized under --dir") { status, dir };
         runner.SetAction(command, async context =>
         {
-            var store = await context.OpenStoreAsync();
             var wanted = context.ParseResult.GetValue(status);
+            if (wanted == "dropped")
+            {
+                throw CliException.Invalid(
+                    "--status dropped lists nothing: evicting a segment deletes its record from the catalog; the statuses that can be listed are active, sealed and expiring.");
+            }
+            context.SegmentDirectory = context.ParseResult.GetValue(dir)!;
+            var store = await context.OpenStoreAsync();
+            // As GET /segments answers: counts this machine's files know (entity_count), and whether it has the files.
             var segments = (await store.ListSegmentsAsync(context.CancellationToken))
                 .Where(s => wanted is null || JsonOutput.StatusName(s.Status) == wanted)
+                .Select(s => (Record: store.WithLocalCounts(s), Materialized: store.IsMaterialized(s.SegmentId)))
                 .ToList();
             if (context.Json)
             {
@@ -140,18 +175,18 @@ internal static class SegmentCommands
                 {
                     writer.WriteStartObject();
                     writer.WriteStartArray("segments");
-                    foreach (var segment in segments) JsonOutput.WriteSegment(writer, segment);
+                    foreach (var (segment, materialized) in segments) JsonOutput.WriteSegment(writer, segment, materialized);
                     writer.WriteEndArray();
                     writer.WriteEndObject();
                 });
                 return;
             }
-            var table = ConsoleOutput.NewTable("segment", "partition", "status", "window start", "window end", "events", "size", "sealed at");
-            foreach (var s in segments)
+            var table = ConsoleOutput.NewTable("segment", "partition", "status", "window start", "window end", "events", "size", "sealed at", "materialized");
+            foreach (var (s, materialized) in segments)
             {
                 table.AddTextRow(s.SegmentId, Invariant(s.Partition), JsonOutput.StatusName(s.Status), ConsoleOutput.Time(s.TimeRange.Start),
                     ConsoleOutput.Time(s.TimeRange.End), Invariant(s.DocumentCount), ConsoleOutput.Bytes(s.SizeBytes),
-                    s.SealedAt is { } sealedAt ? ConsoleOutput.Time(sealedAt) : "");
+                    s.SealedAt is { } sealedAt ? ConsoleOutput.Time(sealedAt) : "", materialized ? "yes" : "no");
             }
             context.Console.Write(table);
             context.Console.WriteLine($"{segments.Count} segment(s)");
@@ -190,6 +225,19 @@ internal static class SegmentCommands
             ]));
         });
         return command;
+    }
+
+    private static async Task<bool> ExistsAsync(EventStore store, string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.GetSegmentAsync(id, cancellationToken);
+            return true;
+        }
+        catch (SegmentNotFoundException)
+        {
+            return false;
+        }
     }
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);

@@ -44,7 +44,10 @@ internal static class StreamCommands
             HelpName = "version",
         };
         var id = new Option<Guid?>("--id") { Description = "event id (UUID) for idempotent re-sends (default: a new one)", HelpName = "uuid" };
-        var command = new Command("append", "append one event to a stream") { stream, type, data, dataFile, metadata, expected, id };
+        var vector = VectorInput.Option("the event's embedding, for search", ", as many as the store's vector.dimension, which its first vector sets");
+        var entities = new Option<string?>("--entities") { Description = "entities the event mentions, comma-separated (each one trimmed)", HelpName = "e1,e2,..." };
+        var entity = new Option<string[]>("--entity") { Description = "an entity the event mentions, taken as given (a name with a comma); repeat for more", HelpName = "entity" };
+        var command = new Command("append", "append one event to a stream") { stream, type, data, dataFile, metadata, expected, id, vector, entities, entity };
         runner.SetAction(command, async context =>
         {
             var result = context.ParseResult;
@@ -56,7 +59,12 @@ internal static class StreamCommands
             var metadataBytes = result.GetValue(metadata) is { } metadataText ? ParseJson(metadataText, "--metadata", requireObject: true) : null;
             var eventType = result.GetValue(type)!;
             if (string.IsNullOrWhiteSpace(eventType)) throw CliException.Invalid("--type must not be empty.");
-            var eventData = new EventData(result.GetValue(id), eventType, payload, metadataBytes);
+            var eventData = new EventData(result.GetValue(id), eventType, payload, metadataBytes)
+            {
+                // Finite values, the dimension and entity names are the store's rules: it refuses them with its own message.
+                Vector = result.GetValue(vector) is { } vectorText ? VectorInput.Parse(vectorText, "--vector") : null,
+                Entities = EntitiesOf(result.GetValue(entities), result.GetValue(entity)),
+            };
 
             var store = await context.OpenStoreAsync(mustExist: false);
             var appended = await store.AppendToStreamAsync(streamName, state, [eventData], context.CancellationToken);
@@ -68,15 +76,30 @@ internal static class StreamCommands
             context.Console.WriteLine(appended.IsRepeat
                 ? $"already appended (idempotent repeat of event {eventData.Id}): nothing written"
                 : $"appended event {eventData.Id}");
-            context.Console.Write(ConsoleOutput.Properties(
-            [
+            var rows = new List<(string, string?)>
+            {
                 ("stream", appended.Stream),
                 ("version", Invariant(appended.LastVersion)),
                 ("position", appended.Position.ToString()),
                 ("segment", appended.Segment),
-            ]));
+            };
+            if (eventData.Vector is { } sent) rows.Add(("vector", $"{sent.Length} dimensions"));
+            if (eventData.Entities is { } named) rows.Add(("entities", string.Join(", ", named)));
+            context.Console.Write(ConsoleOutput.Properties(rows));
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>--entities a,b</c> and every <c>--entity</c>, in that order; null when neither is given. Empty names are
+    /// kept, for the store to refuse with its entity rule rather than drop silently.
+    /// </summary>
+    private static List<string>? EntitiesOf(string? commaSeparated, string[]? each)
+    {
+        if (commaSeparated is null && each is not { Length: > 0 }) return null;
+        List<string> names = commaSeparated is null ? [] : [.. commaSeparated.Split(',', StringSplitOptions.TrimEntries)];
+        names.AddRange(each ?? []);
+        return names;
     }
 
     private static async Task<byte[]> ReadDataAsync(CliContext context, string? data, string? dataFile)

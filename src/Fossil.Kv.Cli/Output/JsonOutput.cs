@@ -37,8 +37,11 @@ internal static class JsonOutput
         writer.WriteEndObject();
     }
 
-    /// <summary>The HTTP API's <c>/segments</c> item (SPEC §4), without the node-local <c>materialized</c>, plus <c>generation</c>.</summary>
-    public static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment) => segment.WriteJson(writer);
+    /// <summary>
+    /// The HTTP API's <c>/segments</c> item (SPEC §4), plus <c>generation</c>; <c>materialized</c> (whether this
+    /// machine has the files under <c>--dir</c>) only where it is given.
+    /// </summary>
+    public static void WriteSegment(Utf8JsonWriter writer, SegmentRecord segment, bool? materialized = null) => segment.WriteJson(writer, materialized);
 
     public static string StatusName(SegmentStatus status) => SegmentRecord.StatusName(status);
 
