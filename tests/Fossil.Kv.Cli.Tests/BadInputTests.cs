@@ -84,7 +84,7 @@ public sealed class BadInputTests(EtcdFixture etcd) : CliTestBase(etcd)
         ["verify a path instead of a segment id"] = Invalid(["segments", "verify", "../../etc"], "'../../etc' is not a segment id"),
         ["show an unknown segment"] = new(ExitCodes.NotFound, ["segments", "show", Unknown], Unknown, "does not exist"),
         ["seal an unknown segment"] = new(ExitCodes.NotFound, ["segments", "seal", Unknown], Unknown, "does not exist"),
-        // Evicting an unknown (gone) segment succeeds as a no-op, as EventStore.EvictSegmentAsync: see SegmentTests.
+        ["evict an unknown segment"] = new(ExitCodes.NotFound, ["segments", "evict", Unknown, "--yes"], Unknown, "does not exist"),
         ["list segments of an unknown status"] = new(ExitCodes.Usage, ["segments", "list", "--status", "frozen"], "frozen"),
         ["list dropped segments"] = Invalid(["segments", "list", "--status", "dropped"], "--status dropped", "active, sealed and expiring") with { Fresh = true },
 

@@ -80,7 +80,7 @@ public sealed class SegmentTests(EtcdFixture etcd) : CliTestBase(etcd)
             var damaged = await cli.RunAsync("segments", "verify", sid, "--dir", directory);
             var refused = await cli.RunAsync("segments", "evict", sid);
             var evicted = (await cli.RunAsync("segments", "evict", sid, "--yes", "--json")).Json;
-            var again = (await cli.RunAsync("segments", "evict", sid, "--json")).Json;
+            var again = await cli.RunAsync("segments", "evict", sid, "--yes");
             var gone = await cli.RunAsync("segments", "show", sid);
 
             Assert.Equal("sealed", sealedRecord.GetProperty("status").GetString());
@@ -89,9 +89,8 @@ public sealed class SegmentTests(EtcdFixture etcd) : CliTestBase(etcd)
             Assert.Contains("failed verification", damaged.AssertFails(1), StringComparison.Ordinal);
             Assert.Contains("--yes", refused.AssertFails(1), StringComparison.Ordinal);
             Assert.Equal("dropped", evicted.GetProperty("status").GetString());
-            Assert.False(evicted.GetProperty("already_gone").GetBoolean());
-            // Evicting again is a no-op that succeeds (no --yes needed: nothing is left to destroy); show still says not found.
-            Assert.Equal(("dropped", true), (again.GetProperty("status").GetString(), again.GetProperty("already_gone").GetBoolean()));
+            // A segment that is gone is an unknown segment now: named, exit 3 (SPEC §6).
+            Assert.Contains("does not exist", again.AssertFails(3), StringComparison.Ordinal);
             gone.AssertFails(3);
         }
         finally
@@ -120,56 +119,6 @@ public sealed class SegmentTests(EtcdFixture etcd) : CliTestBase(etcd)
         finally
         {
             Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    [Fact]
-    public async Task segments_evict_of_a_segment_that_is_gone_is_a_no_op_that_succeeds()
-    {
-        var cli = NewCli();
-        await cli.AppendAsync("order-1");
-        const string never = "20200101T000000Z-p00-g000";
-        var before = await KeyspaceSnapshot.TakeAsync(Etcd.Endpoints, cli.Prefix + "/");
-
-        var table = await cli.RunAsync("segments", "evict", never);
-        var json = (await cli.RunAsync("segments", "evict", never, "--yes", "--json")).Json;
-
-        table.AssertSucceeded();
-        Assert.Contains($"{never} is already gone", table.Stdout, StringComparison.Ordinal);
-        Assert.Contains("nothing to evict", table.Stdout, StringComparison.Ordinal);
-        Assert.Equal(never, json.GetProperty("segment_id").GetString());
-        Assert.True(json.GetProperty("already_gone").GetBoolean());
-        var changes = before.ChangesTo(await KeyspaceSnapshot.TakeAsync(Etcd.Endpoints, cli.Prefix + "/"));
-        Assert.True(changes.Count == 0, $"evicting a gone segment changed etcd: {string.Join(", ", changes)}");
-        (await cli.RunAsync("segments", "show", never)).AssertFails(ExitCodes.NotFound);
-    }
-
-    [Fact]
-    public async Task segments_evict_of_a_gone_segment_removes_its_leftover_files_under_dir()
-    {
-        var cli = NewCli();
-        var directory = Directory.CreateTempSubdirectory("fossil-cli-leftover-").FullName;
-        var elsewhere = Directory.CreateTempSubdirectory("fossil-cli-elsewhere-").FullName;
-        try
-        {
-            var sid = (await cli.AppendAsync("order-1")).GetProperty("segment").GetString()!;
-            (await cli.RunAsync("segments", "seal", sid)).AssertSucceeded();
-            (await cli.RunAsync("segments", "materialize", sid, "--dir", directory)).AssertSucceeded();
-            // Evicted from another machine: this one's copy stays behind.
-            (await cli.RunAsync("segments", "evict", sid, "--yes", "--dir", elsewhere)).AssertSucceeded();
-            Assert.True(Directory.Exists(Path.Combine(directory, sid)));
-
-            var result = await cli.RunAsync("segments", "evict", sid, "--dir", directory);
-
-            result.AssertSucceeded();
-            Assert.Contains("already gone", result.Stdout, StringComparison.Ordinal);
-            Assert.Contains("removed its leftover files", result.Stdout, StringComparison.Ordinal);
-            Assert.False(Directory.Exists(Path.Combine(directory, sid)));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-            Directory.Delete(elsewhere, recursive: true);
         }
     }
 

@@ -59,37 +59,13 @@ internal static class SegmentCommands
             context.SegmentDirectory = context.ParseResult.GetValue(dir)!;
             var id = SegmentIdOf(context, sid);
             var store = await context.OpenStoreAsync();
-            if (!await ExistsAsync(store, id, context.CancellationToken))
-            {
-                // As EventStore.EvictSegmentAsync: evicting a segment that is gone changes nothing, so a repeated or
-                // retried evict succeeds. The library still drops a copy of it left under --dir; nothing to ask about.
-                var leftover = Path.Combine(Path.GetFullPath(context.SegmentDirectory), id);
-                var hadFiles = Directory.Exists(leftover);
-                await store.EvictSegmentAsync(id, context.CancellationToken);
-                var removed = hadFiles && !Directory.Exists(leftover);
-                if (context.Json)
-                {
-                    context.WriteJson(writer =>
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("segment_id", id);
-                        writer.WriteString("status", "dropped");
-                        writer.WriteBoolean("already_gone", true);
-                        writer.WriteEndObject();
-                    });
-                }
-                else
-                {
-                    context.Console.WriteLine($"{id} is already gone (not in the catalog: evicted, expired, or never created); nothing to evict"
-                        + (removed ? $"; removed its leftover files from {leftover}" : ""));
-                }
-                return;
-            }
+            // An unknown segment is bad input (SPEC §6): named, exit 3, before anything is asked or dropped.
+            await store.GetSegmentAsync(id, context.CancellationToken);
             await context.ConfirmAsync($"drop segment {id} and every event in it", context.ParseResult.GetValue(yes));
             // Under etcd's NOSPACE alarm only the segment's events can be deleted; evicting again after recovery finishes.
             var dropped = await store.EvictSegmentAsync(id, context.CancellationToken);
             var status = dropped ? "dropped" : "events_deleted";
-            if (context.Json) context.WriteJson(writer => { writer.WriteStartObject(); writer.WriteString("segment_id", id); writer.WriteString("status", status); writer.WriteBoolean("already_gone", false); writer.WriteEndObject(); });
+            if (context.Json) context.WriteJson(writer => { writer.WriteStartObject(); writer.WriteString("segment_id", id); writer.WriteString("status", status); writer.WriteEndObject(); });
             else context.Console.WriteLine(dropped ? $"{id} dropped" : $"{id}: etcd is over its quota, so only its events were deleted; evict it again after compact, defrag and disarm");
         });
         return command;
@@ -225,19 +201,6 @@ internal static class SegmentCommands
             ]));
         });
         return command;
-    }
-
-    private static async Task<bool> ExistsAsync(EventStore store, string id, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await store.GetSegmentAsync(id, cancellationToken);
-            return true;
-        }
-        catch (SegmentNotFoundException)
-        {
-            return false;
-        }
     }
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
