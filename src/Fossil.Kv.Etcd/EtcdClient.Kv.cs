@@ -31,9 +31,11 @@ public sealed partial class EtcdClient
     public Task<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.Compact, request, cancellationToken);
 
+    /// <inheritdoc/>
     public Task<RangeResponse> GetAsync(ByteString key, CancellationToken cancellationToken = default) =>
         RangeAsync(new RangeRequest { Key = key }, cancellationToken);
 
+    /// <summary>Reads one key, given as text (encoded as UTF-8); the response holds no <c>Kvs</c> when it does not exist.</summary>
     public Task<RangeResponse> GetAsync(string key, CancellationToken cancellationToken = default) =>
         GetAsync(EtcdKeys.FromString(key), cancellationToken);
 
@@ -44,9 +46,11 @@ public sealed partial class EtcdClient
         return RangeAsync(new RangeRequest { Key = prefix, RangeEnd = EtcdKeys.PrefixEnd(prefix.Span) }, cancellationToken);
     }
 
+    /// <summary>All keys starting with <paramref name="prefix"/> (encoded as UTF-8), in key order.</summary>
     public Task<RangeResponse> GetPrefixAsync(string prefix, CancellationToken cancellationToken = default) =>
         GetPrefixAsync(EtcdKeys.FromString(prefix), cancellationToken);
 
+    /// <inheritdoc/>
     public Task<PutResponse> PutAsync(ByteString key, ByteString value, CancellationToken cancellationToken = default) =>
         PutAsync(new PutRequest { Key = key, Value = value }, cancellationToken);
 
@@ -54,6 +58,7 @@ public sealed partial class EtcdClient
     public Task<PutResponse> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default) =>
         PutAsync(new PutRequest { Key = EtcdKeys.Wrap(key), Value = EtcdKeys.Wrap(value) }, cancellationToken);
 
+    /// <summary>Put of a text key and value (both encoded as UTF-8); the failure contract of <see cref="PutAsync(PutRequest, CancellationToken)"/>.</summary>
     public Task<PutResponse> PutAsync(string key, string value, CancellationToken cancellationToken = default) =>
         PutAsync(EtcdKeys.FromString(key), EtcdKeys.FromString(value), cancellationToken);
 

@@ -21,6 +21,7 @@ public sealed partial class EtcdClient
     public Task<LeaseTimeToLiveResponse> LeaseTimeToLiveAsync(long leaseId, bool keys = false, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.LeaseTimeToLive, new LeaseTimeToLiveRequest { ID = leaseId, Keys = keys }, cancellationToken);
 
+    /// <inheritdoc/>
     public async Task<EtcdLease> CreateLeaseAsync(long ttlSeconds, CancellationToken cancellationToken = default)
     {
         var granted = await GrantLeaseAsync(ttlSeconds, cancellationToken).ConfigureAwait(false);

@@ -16,6 +16,7 @@ public sealed partial class EtcdClient
     public Task<AlarmResponse> AlarmAsync(AlarmRequest request, CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.Alarm, request, cancellationToken);
 
+    /// <inheritdoc/>
     public Task<MemberListResponse> MemberListAsync(CancellationToken cancellationToken = default) =>
         CallAsync(EtcdMethods.MemberList, new MemberListRequest(), cancellationToken);
 

@@ -28,6 +28,11 @@ public sealed partial class EtcdClient : IEtcdClient, IDisposable
     private volatile string? _token;
     private int _disposed;
 
+    /// <summary>
+    /// A client for the members in <paramref name="options"/>. Nothing is sent until the first call; the
+    /// certificate files are read here. The client keeps <paramref name="options"/>: do not change them afterwards.
+    /// </summary>
+    /// <exception cref="ArgumentException"><see cref="EtcdClientOptions.Endpoints"/> is empty.</exception>
     public EtcdClient(EtcdClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -46,6 +51,7 @@ public sealed partial class EtcdClient : IEtcdClient, IDisposable
     {
     }
 
+    /// <summary>The options this client was created with.</summary>
     public EtcdClientOptions Options => _options;
 
     internal ILogger Logger { get; }

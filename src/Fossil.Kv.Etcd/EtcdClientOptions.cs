@@ -11,6 +11,7 @@ public sealed class EtcdClientOptions
     /// <summary>etcd user; when set the client authenticates and sends the token with every call.</summary>
     public string? Username { get; set; }
 
+    /// <summary>Password of <see cref="Username"/>; ignored without one. Null is sent as an empty password.</summary>
     public string? Password { get; set; }
 
     /// <summary>PEM file of the CA that signed the members' certificates (https endpoints). Null: the system trust store.</summary>
@@ -19,6 +20,7 @@ public sealed class EtcdClientOptions
     /// <summary>PEM client certificate and key for etcd's <c>--client-cert-auth</c>.</summary>
     public string? ClientCertificateFile { get; set; }
 
+    /// <summary>PEM private key of <see cref="ClientCertificateFile"/>; null when the certificate file holds the key too.</summary>
     public string? ClientKeyFile { get; set; }
 
     /// <summary>How long to wait for a TCP (and TLS) connection to a member.</summary>
@@ -30,6 +32,7 @@ public sealed class EtcdClientOptions
     /// <summary>Deadline of a Defragment call, which blocks the member while it rewrites its database.</summary>
     public TimeSpan DefragmentTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How calls that are safe to retry are retried; <see cref="EtcdRetryOptions.MaxRetries"/> 0 turns retries off.</summary>
     public EtcdRetryOptions Retry { get; set; } = new();
 
     /// <summary>Largest request message the client sends; bigger requests fail before sending.</summary>
@@ -58,6 +61,7 @@ public sealed class EtcdClientOptions
     /// <summary>How long a member that failed is avoided before it is tried again.</summary>
     public TimeSpan EndpointDownTime { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Where retries, failed members and authentication are logged; null logs nothing.</summary>
     public ILogger? Logger { get; set; }
 }
 
@@ -67,8 +71,10 @@ public sealed class EtcdRetryOptions
     /// <summary>Retries after the first attempt.</summary>
     public int MaxRetries { get; set; } = 6;
 
+    /// <summary>Delay before the first retry; each later one doubles it (with jitter), up to <see cref="MaxDelay"/>.</summary>
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Longest delay between two attempts.</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>No retry starts after this long since the first attempt: an unreachable etcd fails within seconds.</summary>

@@ -21,6 +21,7 @@ public static class EtcdKeys
         return UnsafeByteOperations.UnsafeWrap(new byte[] { 0 });
     }
 
+    /// <summary>The range_end that covers every key starting with <paramref name="prefix"/> ("\0" for all keys).</summary>
     public static ByteString PrefixEnd(ByteString prefix) => PrefixEnd(prefix.Span);
 
     /// <summary>Wraps memory as a key without copying. The memory must not change while the message is in use.</summary>

@@ -14,6 +14,11 @@ public sealed unsafe class BruteForceIndex : IVectorIndex
     private Arrays _arrays;
     private int _count;
 
+    /// <summary>An empty index for vectors of <paramref name="dimension"/> components compared by <paramref name="metric"/>.</summary>
+    /// <param name="dimension">Components per vector, 1 to <see cref="HnswIndex.MaxDimension"/>.</param>
+    /// <param name="metric">Distance measure.</param>
+    /// <param name="initialCapacity">Vectors to allocate room for up front; the index grows as needed.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The dimension is out of range, the metric unknown or the capacity negative.</exception>
     public BruteForceIndex(int dimension, VectorMetric metric, int initialCapacity = 1024)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
@@ -26,10 +31,13 @@ public sealed unsafe class BruteForceIndex : IVectorIndex
         _arrays = new Arrays(Math.Max(initialCapacity, 16), dimension);
     }
 
+    /// <inheritdoc/>
     public int Dimension { get; }
 
+    /// <inheritdoc/>
     public VectorMetric Metric { get; }
 
+    /// <inheritdoc/>
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Adds <paramref name="vector"/> under <paramref name="label"/> (normalized for cosine).</summary>
@@ -88,6 +96,7 @@ public sealed unsafe class BruteForceIndex : IVectorIndex
         }
     }
 
+    /// <summary>Does nothing: the vectors live in managed arrays. Present because <see cref="IVectorIndex"/> is disposable.</summary>
     public void Dispose()
     {
     }

@@ -49,6 +49,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex
     private volatile bool _disposed;
     private int _disposeStarted;
 
+    /// <summary>An empty index; vectors are added with <see cref="Add"/>.</summary>
     /// <param name="dimension">Components per vector, 1..65536.</param>
     /// <param name="metric">Distance measure.</param>
     /// <param name="parameters">Graph parameters; validated.</param>
@@ -76,8 +77,10 @@ public sealed unsafe partial class HnswIndex : IVectorIndex
         _store = new NodeStore(capacity, EstimateUpper(capacity), dimension, _maxM0, _maxM);
     }
 
+    /// <inheritdoc/>
     public int Dimension { get; }
 
+    /// <inheritdoc/>
     public VectorMetric Metric { get; }
 
     /// <summary>The parameters the graph is built with.</summary>
@@ -96,6 +99,11 @@ public sealed unsafe partial class HnswIndex : IVectorIndex
             return _ids.ContainsKey(label);
     }
 
+    /// <summary>
+    /// Waits for adds in flight, then frees the graph's native memory. Safe to call more than once and while
+    /// searches run: memory a running search still walks is freed when it finishes. Adds and searches after
+    /// disposal throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposeStarted, 1) != 0)

@@ -48,10 +48,13 @@ public sealed unsafe class MappedHnswIndex : IVectorIndex
             header.M);
     }
 
+    /// <inheritdoc/>
     public int Dimension { get; }
 
+    /// <inheritdoc/>
     public VectorMetric Metric { get; }
 
+    /// <inheritdoc/>
     public int Count { get; }
 
     /// <summary>M the graph was built with.</summary>
@@ -146,6 +149,10 @@ public sealed unsafe class MappedHnswIndex : IVectorIndex
         }
     }
 
+    /// <summary>
+    /// Unmaps both files. Safe to call more than once and while searches run: a running search keeps the
+    /// mapping until it finishes. Searches after disposal throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposeStarted, 1) != 0)

@@ -84,6 +84,7 @@ public sealed partial class EventStore
         return [.. segments.Select(s => s.Record)];
     }
 
+    /// <summary>One segment's catalog entry, read from etcd now.</summary>
     /// <exception cref="SegmentNotFoundException">No such segment.</exception>
     public async Task<SegmentRecord> GetSegmentAsync(string segmentId, CancellationToken cancellationToken = default)
     {

@@ -8,9 +8,13 @@ using Fossil.Kv.Streams;
 
 namespace Fossil.Kv;
 
+/// <summary>Which way a stream read goes.</summary>
 public enum Direction
 {
+    /// <summary>Oldest first: ascending versions.</summary>
     Forwards,
+
+    /// <summary>Newest first: descending versions.</summary>
     Backwards,
 }
 

@@ -23,6 +23,13 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     private readonly SemaphoreSlim _initialization = new(1, 1);
     private volatile bool _initialized;
 
+    /// <summary>
+    /// A store over an etcd client the caller owns (and disposes after the store). Nothing is sent until the
+    /// first operation, which seeds <c>/meta/config</c> when it is absent; <see cref="ConnectAsync"/> does that up front.
+    /// </summary>
+    /// <param name="etcd">The client to use; the store does not dispose it.</param>
+    /// <param name="options">The store's settings; the store keeps them, so do not change them afterwards.</param>
+    /// <param name="logger">Where the store logs; null logs nothing.</param>
     public EventStore(IEtcdClient etcd, FossilOptions options, ILogger<EventStore>? logger = null)
         : this(etcd, options, logger, ownsClient: false)
     {

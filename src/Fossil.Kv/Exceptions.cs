@@ -8,15 +8,26 @@ namespace Fossil.Kv;
 /// </summary>
 public abstract class FossilException(string errorCode, string message, Exception? inner = null) : Exception(message, inner)
 {
+    /// <summary>
+    /// The stable, snake_case code of the failure, e.g. <c>wrong_expected_version</c> or <c>unavailable</c>; match
+    /// on it (or on the exception type), never on the message, which may change.
+    /// </summary>
     public string ErrorCode { get; } = errorCode;
 }
 
 /// <summary>The request is malformed or breaks a rule; nothing was written.</summary>
 public class InvalidRequestException(string message) : FossilException("invalid_request", message);
 
+/// <summary>
+/// The stream name breaks the naming rule (1–256 bytes of UTF-8, no control characters, no lone surrogates);
+/// nothing was read or written. Error code <c>invalid_request</c>.
+/// </summary>
+/// <param name="stream">The name as given; null when none was.</param>
+/// <param name="problem">What is wrong with it, as a phrase without a final period.</param>
 public sealed class InvalidStreamNameException(string? stream, string problem)
     : InvalidRequestException($"Invalid stream name{(stream is null ? "" : $" '{Truncate(stream)}'")}: {problem}.")
 {
+    /// <summary>The name as given (in full; the message shortens it to 64 characters); null when none was.</summary>
     public string? Stream { get; } = stream;
 
     private static string Truncate(string stream) => stream.Length <= 64 ? stream : stream[..64] + "…";
@@ -27,8 +38,10 @@ public sealed class WrongExpectedVersionException(string stream, StreamState exp
     : FossilException("wrong_expected_version",
         $"Append to stream '{stream}' expected {expected} but {(actualVersion < 0 ? "the stream does not exist (no_stream)" : $"the stream is at version {actualVersion}")}.")
 {
+    /// <summary>The stream whose version did not match.</summary>
     public string Stream { get; } = stream;
 
+    /// <summary>What the append expected of the stream.</summary>
     public StreamState ExpectedState { get; } = expected;
 
     /// <summary>The stream's last version, or -1 when the stream does not exist.</summary>
@@ -40,20 +53,28 @@ public sealed class DuplicateEventIdException(string stream, Guid eventId, long 
     : FossilException("duplicate_event_id",
         $"Event id {eventId} is already in stream '{stream}' at version {version}; a repeat must resend that whole append with the same ids and content.")
 {
+    /// <summary>The stream that holds the event id already.</summary>
     public string Stream { get; } = stream;
 
+    /// <summary>An id of the append that the stream holds already, written by another append or with other content.</summary>
     public Guid EventId { get; } = eventId;
 }
 
+/// <summary>The stream does not exist: no event was ever appended to it.</summary>
+/// <param name="stream">The stream that was asked for.</param>
 public sealed class StreamNotFoundException(string stream)
     : FossilException("stream_not_found", $"Stream '{stream}' does not exist.")
 {
+    /// <summary>The stream that was asked for.</summary>
     public string Stream { get; } = stream;
 }
 
+/// <summary>No segment with this id is in the catalog: it never existed, was evicted, or the text is not a segment id.</summary>
+/// <param name="segment">The segment id as given.</param>
 public sealed class SegmentNotFoundException(string segment)
     : FossilException("segment_not_found", $"Segment '{segment}' does not exist.")
 {
+    /// <summary>The segment id as given (it need not be a well-formed id).</summary>
     public string Segment { get; } = segment;
 }
 
@@ -61,6 +82,7 @@ public sealed class SegmentNotFoundException(string segment)
 public sealed class AppendTooLargeException(string message, long limit)
     : FossilException("too_large", message)
 {
+    /// <summary>The limit the append breaks, in the unit the message names: bytes of encoded events, or events per append.</summary>
     public long Limit { get; } = limit;
 }
 
@@ -68,6 +90,10 @@ public sealed class AppendTooLargeException(string message, long limit)
 public sealed class StoreUnavailableException(string message, TimeSpan retryAfter, Exception? inner = null)
     : FossilException("unavailable", message, inner)
 {
+    /// <summary>
+    /// How long to wait before retrying (the node sends it as <c>Retry-After</c>). An append may be retried with
+    /// the same event ids whether or not it was written: a repeat is recognized and writes nothing.
+    /// </summary>
     public TimeSpan RetryAfter { get; } = retryAfter;
 }
 
@@ -79,6 +105,7 @@ public sealed class StoreFullException(string message, Exception? inner = null)
 public sealed class SegmentStateException(SegmentId segment, string message)
     : FossilException("invalid_segment_state", message)
 {
+    /// <summary>The segment the operation was refused for.</summary>
     public SegmentId Segment { get; } = segment;
 }
 
@@ -89,7 +116,9 @@ public sealed class SegmentStateException(SegmentId segment, string message)
 public sealed class SettingsChangedException(long expectedRevision, long actualRevision)
     : FossilException("config_changed", $"/meta/config changed since revision {expectedRevision} (it is at revision {actualRevision} now); read it again and retry.")
 {
+    /// <summary>The etcd mod revision of <c>/meta/config</c> the change was based on.</summary>
     public long ExpectedRevision { get; } = expectedRevision;
 
+    /// <summary>The mod revision <c>/meta/config</c> is at now.</summary>
     public long ActualRevision { get; } = actualRevision;
 }

@@ -9,13 +9,16 @@ namespace Fossil.Kv;
 /// </summary>
 public sealed class FossilOptions
 {
+    /// <summary>Name of the configuration section the options are read from (<c>Fossil:*</c>, or <c>Fossil__*</c> in environment variables).</summary>
     public const string Section = "Fossil";
 
+    /// <summary>How to reach etcd (<c>Fossil:Etcd:*</c>); by default one member at <c>http://127.0.0.1:2379</c>.</summary>
     public EtcdClientOptions Etcd { get; set; } = new();
 
     /// <summary>Prefix of every key the store uses, so several stores can share one etcd. Default: none.</summary>
     public string? RootPrefix { get; set; }
 
+    /// <summary>Segment settings (<c>Fossil:Segment:*</c>): seeds for the store-wide ones, and this node's own.</summary>
     public SegmentOptions Segment { get; set; } = new();
 
     /// <summary>Clock for timestamps and windows; tests replace it.</summary>
@@ -34,13 +37,22 @@ public sealed class FossilOptions
 /// <summary><c>Fossil:Segment:*</c>, named after the seed's <c>segment.*</c> settings.</summary>
 public sealed class SegmentOptions
 {
+    /// <summary>
+    /// Seed for <c>segment.duration</c>: how long a time window lasts before its segments are sealed and new ones
+    /// start, e.g. <c>1h</c> or <c>1d</c>; a whole number of seconds. Windows are aligned to the Unix epoch in UTC.
+    /// </summary>
     public string Duration { get; set; } = "1d";
 
     /// <summary>Seed for <c>segment.partitions</c>: 2 measured best for one writer node (docs/benchmarks.md); more spread many writer nodes.</summary>
     public int Partitions { get; set; } = 2;
 
+    /// <summary>Seed for <c>segment.retention</c>: a sealed segment is evicted at the next retention round after its window ended this long ago (at least <c>1s</c>).</summary>
     public string Retention { get; set; } = "30d";
 
+    /// <summary>
+    /// Seed for <c>segment.max_size</c>: an active segment that reaches this size is rotated early to a new generation,
+    /// e.g. <c>64MB</c> or <c>10GB</c> (binary multiples; at least <c>1MB</c>).
+    /// </summary>
     public string MaxSize { get; set; } = "10GB";
 
     /// <summary>Node-local: where sealed segments are materialized.</summary>

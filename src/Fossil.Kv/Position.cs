@@ -13,17 +13,20 @@ public readonly record struct Position(long Revision, int Index) : IComparable<P
     /// <summary>Events of one transaction are indexed below this; segment positions embed it.</summary>
     public const int IndexLimit = 4096;
 
+    /// <summary>Before every event: reading the global log from here reads it all.</summary>
     public static Position Start { get; } = new(0, 0);
 
     /// <summary>The smallest position after this one: where a reader that has seen this position continues.</summary>
     public Position Successor => Index + 1 < IndexLimit ? this with { Index = Index + 1 } : new Position(Revision + 1, 0);
 
+    /// <summary>Orders by <see cref="Revision"/>, then <see cref="Index"/>: commit order.</summary>
     public int CompareTo(Position other)
     {
         var byRevision = Revision.CompareTo(other.Revision);
         return byRevision != 0 ? byRevision : Index.CompareTo(other.Index);
     }
 
+    /// <summary>The canonical fixed-width form, e.g. <c>00000000000000012345-0007</c>.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Revision:D20}-{Index:D4}");
 
     /// <summary>Accepts the canonical form, or a bare revision (meaning index 0 of that revision).</summary>
@@ -41,14 +44,20 @@ public readonly record struct Position(long Revision, int Index) : IComparable<P
         return true;
     }
 
+    /// <summary>Parses what <see cref="TryParse"/> accepts.</summary>
+    /// <exception cref="FormatException"><paramref name="text"/> is not a position.</exception>
     public static Position Parse(string text) =>
         TryParse(text, out var position) ? position : throw new FormatException($"'{text}' is not a position (expected e.g. 00000000000000012345-0007).");
 
+    /// <summary>Whether <paramref name="left"/> was committed before <paramref name="right"/>.</summary>
     public static bool operator <(Position left, Position right) => left.CompareTo(right) < 0;
 
+    /// <summary>Whether <paramref name="left"/> was committed after <paramref name="right"/>.</summary>
     public static bool operator >(Position left, Position right) => left.CompareTo(right) > 0;
 
+    /// <summary>Whether <paramref name="left"/> is <paramref name="right"/> or was committed before it.</summary>
     public static bool operator <=(Position left, Position right) => left.CompareTo(right) <= 0;
 
+    /// <summary>Whether <paramref name="left"/> is <paramref name="right"/> or was committed after it.</summary>
     public static bool operator >=(Position left, Position right) => left.CompareTo(right) >= 0;
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace Fossil.Kv;
 
+/// <summary>Registers Fossil.Kv in a .NET dependency-injection container.</summary>
 public static class ServiceCollectionExtensions
 {
     /// <summary>
@@ -49,6 +50,11 @@ public static class ServiceCollectionExtensions
 /// <summary>Reads <see cref="FossilOptions"/> from .NET configuration.</summary>
 public static class FossilConfiguration
 {
+    /// <summary>
+    /// Copies the <c>Fossil</c> section of <paramref name="configuration"/> onto <paramref name="options"/>; settings it
+    /// does not name keep their values, and unknown ones are ignored. <c>Fossil:Etcd:Endpoints</c> may be one
+    /// comma-separated value (as environment variables and command lines give it) or a list.
+    /// </summary>
     public static void Bind(IConfiguration configuration, FossilOptions options)
     {
         ArgumentNullException.ThrowIfNull(configuration);

@@ -18,10 +18,13 @@ public readonly record struct StreamState
     /// <summary>-2 any, -1 no stream, -4 exists, otherwise the exact expected last version.</summary>
     public long Value { get; }
 
+    /// <summary>No expectation: the append goes ahead whatever the stream's version, and creates the stream if needed.</summary>
     public static StreamState Any { get; } = new(AnyValue);
 
+    /// <summary>The stream must have no events yet.</summary>
     public static StreamState NoStream { get; } = new(NoStreamValue);
 
+    /// <summary>The stream must have at least one event, whatever its version.</summary>
     public static StreamState StreamExists { get; } = new(ExistsValue);
 
     /// <summary>
@@ -30,6 +33,7 @@ public readonly record struct StreamState
     /// </summary>
     public const long MaxVersion = 999_999_999_999_999_999;
 
+    /// <summary>The stream's last event must be at exactly <paramref name="version"/> (0-based: 0 after one event).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="version"/> is negative or over <see cref="MaxVersion"/>.</exception>
     public static StreamState StreamRevision(long version)
     {
@@ -38,12 +42,16 @@ public readonly record struct StreamState
         return new StreamState(version);
     }
 
+    /// <summary>Whether this is <see cref="Any"/>.</summary>
     public bool IsAny => Value == AnyValue;
 
+    /// <summary>Whether this is <see cref="NoStream"/>.</summary>
     public bool IsNoStream => Value == NoStreamValue;
 
+    /// <summary>Whether this is <see cref="StreamExists"/>.</summary>
     public bool IsStreamExists => Value == ExistsValue;
 
+    /// <summary>Whether this expects an exact version (<see cref="StreamRevision"/>); the version is <see cref="Value"/>.</summary>
     public bool IsExact => Value >= 0;
 
     /// <summary>Whether a stream whose last version is <paramref name="actualVersion"/> (-1: none) satisfies this expectation.</summary>
@@ -64,6 +72,10 @@ public readonly record struct StreamState
         _ => Value.ToString(CultureInfo.InvariantCulture),
     };
 
+    /// <summary>
+    /// Parses the wire form <see cref="ToString"/> writes: <c>any</c>, <c>no_stream</c>, <c>exists</c> or a
+    /// version from 0 to <see cref="MaxVersion"/> in plain digits. False for anything else, including null.
+    /// </summary>
     public static bool TryParse(string? text, out StreamState state)
     {
         state = default;

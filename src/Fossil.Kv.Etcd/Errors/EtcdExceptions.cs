@@ -12,13 +12,21 @@ namespace Fossil.Kv.Etcd;
 /// </remarks>
 public class EtcdException : Exception
 {
+    /// <summary>A failure with status <see cref="GrpcStatusCode.Unknown"/>, for an adapter that has nothing more specific (see <see cref="IEtcdClient"/>).</summary>
     public EtcdException(string message) : this(message, GrpcStatusCode.Unknown, null, null) { }
 
+    /// <summary>A failure with status <see cref="GrpcStatusCode.Unknown"/>, caused by <paramref name="innerException"/>.</summary>
     public EtcdException(string message, Exception innerException)
         : this(message, GrpcStatusCode.Unknown, null, innerException) { }
 
+    /// <summary>A failure with status <see cref="GrpcStatusCode.Unknown"/> and a generic message.</summary>
     public EtcdException() : this("etcd call failed.") { }
 
+    /// <summary>A failure of a call that ended with <paramref name="statusCode"/>.</summary>
+    /// <param name="message">What failed, for people.</param>
+    /// <param name="statusCode">The call's gRPC status.</param>
+    /// <param name="etcdMessage">The server's <c>grpc-message</c>; null when the failure is client-side.</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
     public EtcdException(string message, GrpcStatusCode statusCode, string? etcdMessage, Exception? innerException)
         : base(message, innerException)
     {

@@ -28,6 +28,7 @@ public sealed class EtcdLease : IAsyncDisposable
         _loop = Task.Run(KeepAliveLoopAsync);
     }
 
+    /// <summary>The lease's etcd id, to attach keys to it (<c>PutRequest.Lease</c>).</summary>
     public long Id { get; }
 
     /// <summary>The TTL etcd granted.</summary>
@@ -36,6 +37,7 @@ public sealed class EtcdLease : IAsyncDisposable
     /// <summary>Canceled when the lease is known or presumed gone.</summary>
     public CancellationToken Lost => _lost.Token;
 
+    /// <summary>Whether <see cref="Lost"/> has fired; once true it stays true.</summary>
     public bool IsLost => _lost.IsCancellationRequested;
 
     /// <summary>Why the lease was lost (<see cref="EtcdLeaseNotFoundException"/> when etcd said so).</summary>

@@ -23,11 +23,17 @@ public sealed unsafe partial class MappedFile : IDisposable
         _pointerAcquired = true;
     }
 
+    /// <summary>The file that is mapped, as given to <see cref="Open(string, long, Action{long})"/>.</summary>
     public string Path { get; }
 
+    /// <summary>
+    /// Base address of the mapping: byte 0 of the file. Valid until <see cref="Dispose"/>; a reader that may
+    /// race with disposal holds a reference on <see cref="Handle"/> while it reads.
+    /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "It is the mapping's base pointer; any other name would hide that.")]
     public byte* Pointer { get; }
 
+    /// <summary>The file's length in bytes; every byte from <see cref="Pointer"/> up to it is mapped.</summary>
     public long Length { get; }
 
     /// <summary>Searches add a reference so a concurrent Dispose defers the unmap until they finish.</summary>
@@ -86,6 +92,10 @@ public sealed unsafe partial class MappedFile : IDisposable
         return sum;
     }
 
+    /// <summary>
+    /// Releases the pointer and the mapping. May be called more than once, but not from two threads at once;
+    /// readers that hold a reference on <see cref="Handle"/> keep the memory mapped until they release it.
+    /// </summary>
     public void Dispose()
     {
         if (_pointerAcquired)

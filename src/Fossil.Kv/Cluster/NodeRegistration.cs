@@ -8,6 +8,7 @@ namespace Fossil.Kv.Cluster;
 /// <summary>A live node as it registers itself in <c>/meta/nodes/&lt;id&gt;</c>.</summary>
 public sealed record NodeInfo(string Id, IReadOnlyList<string> Urls, DateTime StartedAt, string Version)
 {
+    /// <summary>The value of the node's key: compact JSON with snake_case names (<c>id</c>, <c>urls</c>, <c>started_at</c>, <c>version</c>).</summary>
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, FossilJson.Compact);
 
     /// <summary>
@@ -47,6 +48,8 @@ public sealed record NodeInfo(string Id, IReadOnlyList<string> Urls, DateTime St
         writer.WriteEndObject();
     }
 
+    /// <summary>Reads what <see cref="ToJsonBytes"/> wrote.</summary>
+    /// <exception cref="JsonException">The bytes are not a node record.</exception>
     public static NodeInfo FromJsonBytes(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize<NodeInfo>(json, FossilJson.Compact) ?? throw new JsonException("node record is null");
 }
@@ -109,6 +112,10 @@ public sealed class NodeRegistration : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops re-registering and revokes the lease (best effort), so the node's key leaves <c>/meta/nodes</c> at once
+    /// rather than when the lease expires. Call it once.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);

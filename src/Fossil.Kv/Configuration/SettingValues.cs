@@ -9,6 +9,10 @@ namespace Fossil.Kv.Configuration;
 /// </summary>
 public static class SettingValues
 {
+    /// <summary>
+    /// Parses a whole number followed by <c>ms</c>, <c>s</c>, <c>m</c>, <c>h</c>, <c>d</c> or <c>w</c> (any case,
+    /// surrounding spaces allowed). False for no unit, a fraction, a sign, null, or a value past <see cref="TimeSpan.MaxValue"/>.
+    /// </summary>
     public static bool TryParseDuration(string? text, out TimeSpan duration)
     {
         duration = default;
@@ -28,6 +32,10 @@ public static class SettingValues
         return true;
     }
 
+    /// <summary>
+    /// Parses a whole number followed by <c>B</c>, <c>KB</c>, <c>MB</c>, <c>GB</c> or <c>TB</c> (also <c>K</c>/<c>KiB</c>
+    /// and so on; any case; no unit means bytes). Multiples are binary. False for a fraction, a sign, null, or an overflow.
+    /// </summary>
     public static bool TryParseSize(string? text, out long bytes)
     {
         bytes = 0;
@@ -55,6 +63,7 @@ public static class SettingValues
         return string.Create(CultureInfo.InvariantCulture, $"{ms}ms");
     }
 
+    /// <summary>The largest of <c>TB</c>, <c>GB</c>, <c>MB</c>, <c>KB</c> that divides <paramref name="bytes"/> exactly, else <c>B</c>: <c>10GB</c>, <c>1536KB</c>, <c>100B</c>.</summary>
     public static string FormatSize(long bytes)
     {
         foreach (var (unit, length) in (ReadOnlySpan<(string, long)>)[("TB", 1L << 40), ("GB", 1L << 30), ("MB", 1L << 20), ("KB", 1L << 10)])

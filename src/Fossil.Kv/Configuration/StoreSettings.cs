@@ -11,14 +11,19 @@ namespace Fossil.Kv.Configuration;
 /// </summary>
 public sealed record StoreSettings
 {
+    /// <summary>The most <c>segment.partitions</c> may be.</summary>
     public const int MaxPartitions = 60;
 
+    /// <summary><c>segment.duration</c>: length of a time window, a whole number of seconds (default 1 day).</summary>
     public TimeSpan SegmentDuration { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary><c>segment.partitions</c>: active segments per window, streams spread over them by hash; 1 to <see cref="MaxPartitions"/> (default 2).</summary>
     public int SegmentPartitions { get; init; } = 2;
 
+    /// <summary><c>segment.retention</c>: how long after its window ends a sealed segment is kept before eviction, at least 1 s (default 30 days).</summary>
     public TimeSpan SegmentRetention { get; init; } = TimeSpan.FromDays(30);
 
+    /// <summary><c>segment.max_size</c>: bytes at which an active segment is rotated early, at least 1 MiB (default 10 GiB).</summary>
     public long SegmentMaxSize { get; init; } = 10L << 30;
 
     /// <summary>Dimension of every event vector; 0 until the first vector (or an operator) fixes it.</summary>
@@ -27,10 +32,13 @@ public sealed record StoreSettings
     /// <summary><c>cosine</c>, <c>l2</c> or <c>ip</c>.</summary>
     public string VectorMetric { get; init; } = "cosine";
 
+    /// <summary><c>hnsw.m</c>: links per node of the vector graph, 2 to 128 (default 16); more links, better recall, bigger files.</summary>
     public int HnswM { get; init; } = 16;
 
+    /// <summary><c>hnsw.ef_construction</c>: candidate list size while building the graph, 1 to 10 000 (default 200); higher builds better, slower.</summary>
     public int HnswEfConstruction { get; init; } = 200;
 
+    /// <summary><c>hnsw.ef_search</c>: default candidate list size of a search, 1 to 10 000 (default 100); higher finds more, slower.</summary>
     public int HnswEfSearch { get; init; } = 100;
 
     /// <summary><see cref="VectorMetric"/> as the vector index takes it.</summary>
@@ -46,6 +54,7 @@ public sealed record StoreSettings
         "vector.dimension", "vector.metric", "hnsw.m", "hnsw.ef_construction", "hnsw.ef_search",
     ];
 
+    /// <summary>Every setting by name, in <see cref="Names"/> order, with its value as <see cref="With"/> accepts it (e.g. <c>1d</c>, <c>10GB</c>).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> ToPairs() =>
     [
         new("segment.duration", SettingValues.FormatDuration(SegmentDuration)),
@@ -59,6 +68,8 @@ public sealed record StoreSettings
         new("hnsw.ef_search", Invariant(HnswEfSearch)),
     ];
 
+    /// <summary>One setting's value, formatted as in <see cref="ToPairs"/>.</summary>
+    /// <exception cref="InvalidSettingException"><paramref name="name"/> is not one of <see cref="Names"/>.</exception>
     public string Get(string name) =>
         ToPairs().FirstOrDefault(p => p.Key == name).Value ?? throw UnknownSetting(name);
 
@@ -103,6 +114,7 @@ public sealed record StoreSettings
         return result;
     }
 
+    /// <summary>The settings as <c>/meta/config</c> stores them: an indented JSON object, numbers as numbers and the rest as strings.</summary>
     public byte[] ToJsonBytes()
     {
         var json = new JsonObject();
@@ -167,14 +179,19 @@ public sealed record StoreSettings
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
+/// <summary>A setting's name or value is not allowed; nothing was changed. Error code <c>invalid_request</c>.</summary>
+/// <param name="setting">The setting at fault, e.g. <c>segment.duration</c>.</param>
+/// <param name="message">What is wrong, naming the setting and the value given.</param>
 public sealed class InvalidSettingException(string setting, string message) : InvalidRequestException(message)
 {
+    /// <summary>The setting at fault, e.g. <c>segment.duration</c>; empty when no one setting is.</summary>
     public string Setting { get; } = setting;
 }
 
 /// <summary>A change of the store-wide settings: what they were, what they are, and the etcd revision of the change.</summary>
 public sealed record SettingsUpdate(StoreSettings Before, StoreSettings After, long Revision)
 {
+    /// <summary>Deconstructs into the settings before and after the change, for <c>var (before, after) = update;</c>.</summary>
     public void Deconstruct(out StoreSettings before, out StoreSettings after)
     {
         before = Before;

@@ -7,12 +7,16 @@ namespace Fossil.Kv;
 /// </summary>
 public sealed class EventData
 {
+    /// <summary>Content type of data that is one JSON value; the store checks it and serves it as JSON.</summary>
     public const string JsonContentType = "application/json";
+
+    /// <summary>Content type of data that is any bytes; the store keeps it as it is.</summary>
     public const string BinaryContentType = "application/octet-stream";
 
-    /// <param name="id">The event's id; null to generate one.</param>
-    /// <param name="type">The event type.</param>
-    /// <param name="data">The payload.</param>
+    /// <summary>An event with the given id, type and payload; validated when appended, not here.</summary>
+    /// <param name="id">The event's id; null to generate one. Re-sending an append with the same ids makes it idempotent.</param>
+    /// <param name="type">The event type: not blank, at most 256 characters, no control characters or lone surrogates.</param>
+    /// <param name="data">The payload: one JSON value (or empty) for <see cref="JsonContentType"/>, any bytes for <see cref="BinaryContentType"/>.</param>
     /// <param name="metadata">A UTF-8 JSON object, or null for none.</param>
     /// <param name="contentType"><see cref="JsonContentType"/> or <see cref="BinaryContentType"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is <see cref="Guid.Empty"/>, which is no id (as in the KurrentDB client).</exception>
@@ -27,10 +31,13 @@ public sealed class EventData
         ContentType = contentType;
     }
 
+    /// <summary>The event's id: the one given, or a new random one. Never <see cref="Guid.Empty"/>.</summary>
     public Guid Id { get; }
 
+    /// <summary>The event type, as given.</summary>
     public string Type { get; }
 
+    /// <summary>The payload; the store keeps a reference to it until the append completes, so do not change it meanwhile.</summary>
     public ReadOnlyMemory<byte> Data { get; }
 
     /// <summary>UTF-8 JSON object, or empty for none.</summary>
@@ -39,43 +46,62 @@ public sealed class EventData
     /// <summary><see cref="JsonContentType"/> (the default) or <see cref="BinaryContentType"/>.</summary>
     public string ContentType { get; }
 
+    /// <summary>Whether <see cref="ContentType"/> is <see cref="JsonContentType"/>.</summary>
     public bool IsJson => ContentType == JsonContentType;
 
     /// <summary>The event's embedding; its length must equal the store's <c>vector.dimension</c>.</summary>
     public float[]? Vector { get; init; }
 
+    /// <summary>
+    /// Names of entities the event mentions, for search and the entity graph; null or empty for none. At most 256,
+    /// each 1–256 bytes of UTF-8, not blank, without control characters; repeats are stored once.
+    /// </summary>
     public IReadOnlyList<string>? Entities { get; init; }
 }
 
 /// <summary>An event as read back from the store.</summary>
 public sealed class RecordedEvent
 {
+    /// <summary>The id the event was appended with.</summary>
     public required Guid Id { get; init; }
 
+    /// <summary>The stream the event belongs to.</summary>
     public required string Stream { get; init; }
 
+    /// <summary>The event's version in its stream: 0 for the first event, then one more per event.</summary>
     public required long Version { get; init; }
 
+    /// <summary>The event type.</summary>
     public required string Type { get; init; }
 
+    /// <summary>The payload, as appended.</summary>
     public required ReadOnlyMemory<byte> Data { get; init; }
 
+    /// <summary>Whether <see cref="Data"/> was appended as JSON (<see cref="EventData.JsonContentType"/>) rather than binary.</summary>
     public required bool IsJson { get; init; }
 
+    /// <summary>UTF-8 JSON object, or empty for none.</summary>
     public required ReadOnlyMemory<byte> Metadata { get; init; }
 
+    /// <summary>
+    /// The writing node's clock when it sent the transaction that committed the event (UTC, microsecond
+    /// precision); events of one transaction share it. Commit order is <see cref="Position"/>, not this.
+    /// </summary>
     public required DateTimeOffset Timestamp { get; init; }
 
     /// <summary>Global position: commit order across the whole store.</summary>
     public required Position Position { get; init; }
 
+    /// <summary>Id of the segment that holds the event, e.g. <c>20261122T000000Z-p03-g000</c>.</summary>
     public required string Segment { get; init; }
 
     /// <summary>The event's address within its segment; the same while active and once sealed.</summary>
     public required long SegmentPosition { get; init; }
 
+    /// <summary>Names of entities the event mentions; empty for none.</summary>
     public IReadOnlyList<string> Entities { get; init; } = [];
 
+    /// <summary>The event's embedding; null when it has none.</summary>
     public float[]? Vector { get; init; }
 }
 

@@ -35,22 +35,28 @@ public readonly ref struct EventRecordView
         _commitRevision = commitRevision;
     }
 
+    /// <summary>The event's id (<see cref="Guid.Empty"/> only if the record has none, which a well-formed segment never holds).</summary>
     public Guid Id => _id.IsEmpty ? Guid.Empty : new Guid(_id, bigEndian: true);
 
     /// <summary>The stream name as UTF-8 (<see cref="GetStream"/> for a string).</summary>
     public ReadOnlySpan<byte> StreamUtf8 { get; }
 
+    /// <summary>The event's version in its stream (0-based).</summary>
     public long Version { get; }
 
     /// <summary>The event type as UTF-8 (<see cref="GetEventType"/> for a string).</summary>
     public ReadOnlySpan<byte> TypeUtf8 { get; }
 
+    /// <summary>The payload, in place in the mapped file.</summary>
     public ReadOnlySpan<byte> Data { get; }
 
+    /// <summary>Whether <see cref="Data"/> was appended as JSON rather than binary.</summary>
     public bool IsJson { get; }
 
+    /// <summary>UTF-8 JSON object, or empty for none; in place in the mapped file.</summary>
     public ReadOnlySpan<byte> Metadata { get; }
 
+    /// <summary>As <see cref="RecordedEvent.Timestamp"/>: the writing node's clock at the commit, UTC, microsecond precision.</summary>
     public DateTimeOffset Timestamp => DateTimeOffset.UnixEpoch.AddTicks(_timestampMicroseconds * TimeSpan.TicksPerMicrosecond);
 
     /// <summary>The event's address in its segment, the same while active and once sealed.</summary>
@@ -59,8 +65,10 @@ public readonly ref struct EventRecordView
     /// <summary>The event's global position.</summary>
     public Position Position => new(_commitRevision, (int)(SegmentPosition % Position.IndexLimit));
 
+    /// <summary>The stream name as a new string (allocates; compare <see cref="StreamUtf8"/> to avoid that).</summary>
     public string GetStream() => Encoding.UTF8.GetString(StreamUtf8);
 
+    /// <summary>The event type as a new string (allocates; compare <see cref="TypeUtf8"/> to avoid that).</summary>
     public string GetEventType() => Encoding.UTF8.GetString(TypeUtf8);
 
     /// <summary>Reads the record of <paramref name="document"/> in place.</summary>

@@ -10,10 +10,12 @@ namespace Fossil.Kv.Keyspace;
 /// </summary>
 public sealed class KeyLayout
 {
+    /// <summary>Digits of every number in a key (positions, versions): enough for any non-negative <see cref="long"/>.</summary>
     public const int NumberWidth = 20;
 
     private readonly string _root;
 
+    /// <summary>The keys of a store under <paramref name="rootPrefix"/>, normalized to a leading <c>/</c> and no trailing one.</summary>
     /// <param name="rootPrefix">Optional prefix for every key, e.g. <c>/tenant-a</c>; empty for none.</param>
     public KeyLayout(string? rootPrefix = null)
     {
@@ -22,10 +24,13 @@ public sealed class KeyLayout
         _root = root;
     }
 
+    /// <summary>The normalized root prefix: empty, or a leading <c>/</c> and no trailing one (<c>/tenant-a</c>).</summary>
     public string RootPrefix => _root;
 
+    /// <summary><c>/meta/config</c>: the store-wide settings.</summary>
     public byte[] Config => Key("/meta/config");
 
+    /// <summary><c>/meta/window</c>: the current time window and its active segments; every append compares its revision.</summary>
     public byte[] Window => Key("/meta/window");
 
     /// <summary>When and to which revision etcd was last compacted; its compare-and-swap picks the node that compacts.</summary>
@@ -37,16 +42,22 @@ public sealed class KeyLayout
     /// <summary>All of the store's metadata.</summary>
     public byte[] MetaPrefix => Key("/meta/");
 
+    /// <summary>Prefix of the segment catalog: one key per segment.</summary>
     public byte[] SegmentsPrefix => Key("/meta/segments/");
 
+    /// <summary>The catalog entry of <paramref name="segment"/> (a JSON <see cref="SegmentRecord"/>).</summary>
     public byte[] Segment(SegmentId segment) => Key($"/meta/segments/{segment}");
 
+    /// <summary>Prefix of every stream head.</summary>
     public byte[] StreamsPrefix => Key("/meta/streams/");
 
+    /// <summary>The head of <paramref name="stream"/>: the segments it has events in. The name is escaped, so it holds no <c>/</c>.</summary>
     public byte[] StreamHead(string stream) => Key($"/meta/streams/{StreamName.Escape(stream)}");
 
+    /// <summary>Prefix of the live nodes' registrations.</summary>
     public byte[] NodesPrefix => Key("/meta/nodes/");
 
+    /// <summary>The registration of node <paramref name="nodeId"/> (a JSON <see cref="Cluster.NodeInfo"/>, on the node's lease).</summary>
     public byte[] Node(string nodeId) => Key($"/meta/nodes/{nodeId}");
 
     /// <summary>Prefix of all segment data; a watch on it sees every batch and entry of the store.</summary>
@@ -55,14 +66,21 @@ public sealed class KeyLayout
     /// <summary>All keys of one segment: eviction deletes this one range.</summary>
     public byte[] SegmentData(SegmentId segment) => Key($"/s/{segment}/");
 
+    /// <summary>Prefix of a segment's batches, which read in key order are its events in segment order.</summary>
     public byte[] BatchPrefix(SegmentId segment) => Key($"/s/{segment}/e/");
 
+    /// <summary>The batch at key position <paramref name="position"/> (<c>base × 4096 + index</c>) of a segment.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> is negative.</exception>
     public byte[] Batch(SegmentId segment, long position) => Key($"/s/{segment}/e/{Number(position)}");
 
+    /// <summary>Prefix of a segment's stream entries, for every stream.</summary>
     public byte[] EntriesPrefix(SegmentId segment) => Key($"/s/{segment}/s/");
 
+    /// <summary>Prefix of one stream's entries in a segment, in version order.</summary>
     public byte[] StreamEntriesPrefix(SegmentId segment, string stream) => Key($"/s/{segment}/s/{StreamName.Escape(stream)}/");
 
+    /// <summary>The entry of the append whose <b>last</b> event is <paramref name="version"/> of <paramref name="stream"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="version"/> is negative.</exception>
     public byte[] StreamEntry(SegmentId segment, string stream, long version) =>
         Key($"/s/{segment}/s/{StreamName.Escape(stream)}/{Number(version)}");
 
@@ -114,6 +132,8 @@ public sealed class KeyLayout
         return text.Length == NumberWidth && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
 
+    /// <summary><paramref name="value"/> zero-padded to <see cref="NumberWidth"/> digits, so byte order is numeric order.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is negative.</exception>
     public static string Number(long value)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(value);

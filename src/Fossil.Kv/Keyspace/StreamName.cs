@@ -10,6 +10,7 @@ namespace Fossil.Kv.Keyspace;
 /// </summary>
 public static class StreamName
 {
+    /// <summary>Longest stream name, in bytes of UTF-8 (not characters).</summary>
     public const int MaxBytes = 256;
 
     private static readonly SearchValues<char> NeedsEscape = SearchValues.Create("%/");

@@ -3,6 +3,7 @@ namespace Fossil.Kv;
 /// <summary>Which events a read of the global log or a subscription passes on: by stream prefix and by event type.</summary>
 public sealed record EventFilter(string? StreamPrefix = null, string? EventType = null)
 {
+    /// <summary>Passes every event.</summary>
     public static EventFilter None { get; } = new();
 
     /// <summary>Throws <see cref="InvalidRequestException"/> when the stream prefix is no text a stream name could begin with.</summary>
@@ -16,6 +17,7 @@ public sealed record EventFilter(string? StreamPrefix = null, string? EventType 
             throw new InvalidRequestException($"{what} is not the start of a valid stream name: {problem.Replace("stream name", "it", StringComparison.Ordinal)}.");
     }
 
+    /// <summary>Whether <paramref name="e"/> passes: its stream starts with <see cref="StreamPrefix"/> and its type equals <see cref="EventType"/> (ordinal; null matches all).</summary>
     public bool Matches(RecordedEvent e) =>
         (StreamPrefix is null || e.Stream.StartsWith(StreamPrefix, StringComparison.Ordinal))
         && (EventType is null || e.Type == EventType);

@@ -14,6 +14,7 @@ namespace Fossil.Kv;
 /// <param name="K">How many results, 1 to <see cref="MaxK"/>.</param>
 public sealed record VectorSearchQuery(float[] Vector, int K = 10)
 {
+    /// <summary>The most results one query may ask for.</summary>
     public const int MaxK = 1000;
 
     /// <summary>Largest candidate list a query may ask for (the limit of <c>hnsw.ef_search</c>).</summary>

@@ -30,6 +30,7 @@ public sealed class SealedSegmentReader : IDisposable
         _files = leased;
     }
 
+    /// <summary>The id of the segment being read, e.g. <c>20261122T000000Z-p03-g000</c>.</summary>
     public string SegmentId => _segment;
 
     /// <summary>Number of events in the segment.</summary>

@@ -42,28 +42,36 @@ public readonly struct SegmentDocuments : IEnumerable<SegmentDocument>, IEquatab
         _backwards = backwards;
     }
 
+    /// <summary>A run of no documents.</summary>
     public static SegmentDocuments Empty => default;
 
     /// <summary>Number of documents in the run.</summary>
     public int Count => _count;
 
+    /// <summary>An allocation-free enumerator over the run; each document is read from the mapped files as it is reached.</summary>
     public Enumerator GetEnumerator() => new(this);
 
     IEnumerator<SegmentDocument> IEnumerable<SegmentDocument>.GetEnumerator() => GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>Whether both are the same run of the same open file set (not whether they hold equal documents).</summary>
     public bool Equals(SegmentDocuments other) =>
         ReferenceEquals(_set, other._set) && _postingsAt == other._postingsAt && _start == other._start && _count == other._count && _backwards == other._backwards;
 
+    /// <summary>Whether <paramref name="obj"/> is a <see cref="SegmentDocuments"/> that is the same run (see <see cref="Equals(SegmentDocuments)"/>).</summary>
     public override bool Equals(object? obj) => obj is SegmentDocuments other && Equals(other);
 
+    /// <summary>A hash consistent with <see cref="Equals(SegmentDocuments)"/>.</summary>
     public override int GetHashCode() => HashCode.Combine(_set, _postingsAt, _start, _count, _backwards);
 
+    /// <summary>Whether both are the same run (see <see cref="Equals(SegmentDocuments)"/>).</summary>
     public static bool operator ==(SegmentDocuments left, SegmentDocuments right) => left.Equals(right);
 
+    /// <summary>Whether the two are different runs (see <see cref="Equals(SegmentDocuments)"/>).</summary>
     public static bool operator !=(SegmentDocuments left, SegmentDocuments right) => !left.Equals(right);
 
+    /// <summary>Enumerates a <see cref="SegmentDocuments"/> run; a mutable struct, so use it through <c>foreach</c> rather than copying it.</summary>
     public struct Enumerator : IEnumerator<SegmentDocument>
     {
         private readonly SegmentDocuments _run;
@@ -76,10 +84,12 @@ public readonly struct SegmentDocuments : IEnumerable<SegmentDocument>, IEquatab
             Current = default;
         }
 
+        /// <summary>The document reached by the last <see cref="MoveNext"/>; <c>default</c> before the first.</summary>
         public SegmentDocument Current { get; private set; }
 
         readonly object IEnumerator.Current => Current;
 
+        /// <summary>Reads the next document of the run; false when the run is done.</summary>
         public bool MoveNext()
         {
             if (_i + 1 >= _run._count)
@@ -91,12 +101,14 @@ public readonly struct SegmentDocuments : IEnumerable<SegmentDocument>, IEquatab
             return true;
         }
 
+        /// <summary>Goes back to before the first document.</summary>
         public void Reset()
         {
             _i = -1;
             Current = default;
         }
 
+        /// <summary>Does nothing: the enumerator holds nothing to release.</summary>
         public readonly void Dispose()
         {
         }

@@ -20,19 +20,26 @@ public sealed record SegmentFileEntry(long SizeBytes, string Crc32C);
 /// </summary>
 public sealed record SegmentFileMeta
 {
+    /// <summary>The format version this build writes and the only one it reads.</summary>
     public const int CurrentFormatVersion = 1;
 
+    /// <summary>Format version of the directory; a reader refuses any other than <see cref="CurrentFormatVersion"/>.</summary>
     public required int FormatVersion { get; init; }
 
+    /// <summary>The segment's id in canonical form.</summary>
     [JsonPropertyName("segment_id")]
     public required string SegmentId { get; init; }
 
+    /// <summary>The space partition whose streams the segment holds.</summary>
     public required int Partition { get; init; }
 
+    /// <summary>The segment's time window.</summary>
     public required TimeRange TimeRange { get; init; }
 
+    /// <summary>The segment's status when the files were written; always <see cref="SegmentStatus.Sealed"/>.</summary>
     public required SegmentStatus Status { get; init; }
 
+    /// <summary>Events in the segment, at most <see cref="int.MaxValue"/>.</summary>
     public required long DocumentCount { get; init; }
 
     /// <summary>Distinct entities mentioned by the segment's events.</summary>
@@ -41,32 +48,40 @@ public sealed record SegmentFileMeta
     /// <summary>Distinct streams with events in the segment.</summary>
     public required long StreamCount { get; init; }
 
+    /// <summary>Vectors in the segment's vector index; a vector the index could not take under its metric is not counted.</summary>
     public required long VectorCount { get; init; }
 
     /// <summary>The store's vector dimension; 0 when the store has no vectors.</summary>
     public required int VectorDimension { get; init; }
 
+    /// <summary>The metric the vector index was built for.</summary>
     public required VectorMetric VectorMetric { get; init; }
 
+    /// <summary>The <c>hnsw.m</c> the vector index was built with.</summary>
     public required int HnswM { get; init; }
 
+    /// <summary>The <c>hnsw.ef_construction</c> the vector index was built with.</summary>
     public required int HnswEfConstruction { get; init; }
 
     /// <summary>Total bytes of the data files (everything but meta.json).</summary>
     public required long SizeBytes { get; init; }
 
+    /// <summary>When the segment was created (UTC), as in its catalog entry.</summary>
     public required DateTime CreatedAt { get; init; }
 
+    /// <summary>When the segment was sealed (UTC), as in its catalog entry.</summary>
     public required DateTime SealedAt { get; init; }
 
     /// <summary>Commit revision of the first event; null when the segment is empty.</summary>
     public long? FirstRevision { get; init; }
 
+    /// <summary>Commit revision of the last event; null when the segment is empty.</summary>
     public long? LastRevision { get; init; }
 
     /// <summary>Segment position of the first event; null when the segment is empty.</summary>
     public long? FirstPosition { get; init; }
 
+    /// <summary>Segment position of the last event; null when the segment is empty.</summary>
     public long? LastPosition { get; init; }
 
     /// <summary>Every data file by name.</summary>

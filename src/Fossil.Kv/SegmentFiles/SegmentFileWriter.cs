@@ -243,6 +243,10 @@ public sealed partial class SegmentFileWriter : IDisposable
     private static void Throw(string problem, long segmentPosition) =>
         throw new ArgumentException($"The event at segment position {segmentPosition} {problem}.");
 
+    /// <summary>
+    /// Closes the files being written and leaves the temporary directory as it is: publish it after
+    /// <see cref="Complete"/>, or delete it (no reader accepts an incomplete one).
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)

@@ -8,16 +8,19 @@ namespace Fossil.Kv.SegmentFiles;
 /// </summary>
 public sealed class SegmentFilesCorruptException : IOException
 {
+    /// <summary>Corrupt files with neither path nor problem known; prefer the constructor that names both.</summary>
     public SegmentFilesCorruptException()
         : this("(unknown)", "the segment files are corrupt")
     {
     }
 
+    /// <summary>Corrupt files whose path is unknown; <paramref name="message"/> says what is wrong.</summary>
     public SegmentFilesCorruptException(string message)
         : this("(unknown)", message)
     {
     }
 
+    /// <summary>Corrupt files whose path is unknown, found through <paramref name="innerException"/>.</summary>
     public SegmentFilesCorruptException(string message, Exception innerException)
         : base(message, innerException)
     {
@@ -25,6 +28,7 @@ public sealed class SegmentFilesCorruptException : IOException
         Problem = message;
     }
 
+    /// <summary>The file (or directory) at <paramref name="filePath"/> is corrupt; <paramref name="problem"/> says how (a phrase, no final period).</summary>
     public SegmentFilesCorruptException(string filePath, string problem, Exception? innerException = null)
         : base($"Segment file '{filePath}' is corrupt: {problem}.", innerException)
     {

@@ -9,6 +9,7 @@ namespace Fossil.Kv.Segments;
 /// </summary>
 public static class StreamPartitioner
 {
+    /// <summary>The fixed 64-bit hash of <paramref name="stream"/> described above; stable across processes and versions.</summary>
     public static ulong Hash(string stream)
     {
         Span<byte> buffer = stackalloc byte[1024];
@@ -29,6 +30,8 @@ public static class StreamPartitioner
         return hash;
     }
 
+    /// <summary>The partition, 0 to <paramref name="partitions"/> - 1, that <paramref name="stream"/> is written to.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="partitions"/> is less than 1.</exception>
     public static int PartitionOf(string stream, int partitions)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
