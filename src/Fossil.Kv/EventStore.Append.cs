@@ -72,24 +72,13 @@ public sealed partial class EventStore
                 if (!seen.Add(stream.Stream)) throw new InvalidRequestException($"Stream '{stream.Stream}' appears more than once in one append.");
         }
 
+        // A store's first append seeds /meta/config; a bad append must not: check it against the settings it would
+        // seed first (the real ones, once read, check it again).
+        if (!_initialized) VectorDimensionOf(Prepare(streams, _context.Options.ToSeedSettings()));
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
-            var parts = new PreparedAppend[streams.Count];
-            long bytes = 0, events = 0;
-            for (var i = 0; i < parts.Length; i++)
-            {
-                parts[i] = PreparedAppend.Create(streams[i].Stream, streams[i].ExpectedState, streams[i].Events, settings.VectorDimension, settings.Metric);
-                bytes += parts[i].EncodedBytes;
-                events += parts[i].Events.Length;
-            }
-            if (bytes > AppendLimits.MaxAppendBytes)
-                throw new AppendTooLargeException(
-                    $"The append encodes to {bytes} bytes; one append must fit one etcd request, at most {AppendLimits.MaxAppendBytes} bytes of events.",
-                    AppendLimits.MaxAppendBytes);
-            if (events > AppendLimits.MaxEventsPerAppend)
-                throw new AppendTooLargeException($"An append carries at most {AppendLimits.MaxEventsPerAppend} events.", AppendLimits.MaxEventsPerAppend);
+            var parts = Prepare(streams, await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false));
             var vectorDimension = VectorDimensionOf(parts);
 
             foreach (var part in parts)
@@ -212,6 +201,26 @@ public sealed partial class EventStore
                 catch (ObjectDisposedException) { }
             }
         }
+    }
+
+    /// <summary>Validates and encodes every part of an append under <paramref name="settings"/>; throws naming the first problem.</summary>
+    private static PreparedAppend[] Prepare(IReadOnlyList<StreamAppend> streams, Configuration.StoreSettings settings)
+    {
+        var parts = new PreparedAppend[streams.Count];
+        long bytes = 0, events = 0;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = PreparedAppend.Create(streams[i].Stream, streams[i].ExpectedState, streams[i].Events, settings.VectorDimension, settings.Metric);
+            bytes += parts[i].EncodedBytes;
+            events += parts[i].Events.Length;
+        }
+        if (bytes > AppendLimits.MaxAppendBytes)
+            throw new AppendTooLargeException(
+                $"The append encodes to {bytes} bytes; one append must fit one etcd request, at most {AppendLimits.MaxAppendBytes} bytes of events.",
+                AppendLimits.MaxAppendBytes);
+        if (events > AppendLimits.MaxEventsPerAppend)
+            throw new AppendTooLargeException($"An append carries at most {AppendLimits.MaxEventsPerAppend} events.", AppendLimits.MaxEventsPerAppend);
+        return parts;
     }
 
     /// <summary>The dimension of the append's vectors, 0 when it has none; they must agree.</summary>

@@ -163,6 +163,7 @@ public sealed class BadInputTests(NodeFixture node)
         ["evict a malformed segment id"] = new(HttpMethod.Delete, "/segments/p00", null, Bad, "invalid_request", "'p00'", "not a segment id"),
         ["seal a malformed segment id"] = new(HttpMethod.Post, "/segments/20200101T000000Z-p00/seal", null, Bad, "invalid_request", "not a segment id"),
         ["list segments of an unknown status"] = Get("/segments?status=frozen", Bad, "invalid_request", "status", "'frozen'"),
+        ["list dropped segments, whose records are gone"] = Get("/segments?status=dropped", Bad, "invalid_request", "active, sealed or expiring", "'dropped'"),
 
         // /meta/config: validated, all or nothing.
         ["unknown setting"] = Config("""{"segment.colour":"red"}""", "unknown setting 'segment.colour'"),

@@ -238,6 +238,21 @@ public sealed class BadInputTests(EtcdFixture etcd)
     }
 
     [Fact]
+    public async Task a_bad_first_append_does_not_seed_a_store()
+    {
+        var prefix = TestKeys.UniquePrefix();
+        await using var etcdClient = new Etcd.EtcdClient(new Etcd.EtcdClientOptions { Endpoints = [.. etcd.Endpoints.Select(e => e.AbsoluteUri.TrimEnd('/'))] });
+        // Constructed, not connected: nothing is written until the first append (as the CLI opens a store).
+        await using var store = new EventStore(etcdClient, new FossilOptions { RootPrefix = prefix });
+
+        await Assert.ThrowsAsync<InvalidRequestException>(() => store.AppendToStreamAsync("s", StreamState.Any, [WithVector(1, float.NaN)]));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => store.AppendToStreamAsync("s", StreamState.Any, [WithVector(0, 0, 0)]));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => store.AppendToStreamAsync("s", StreamState.Any, [Event(type: "")]));
+
+        Assert.Empty((await EtcdCtl.RunAsync(etcd.Endpoints, "get", "--prefix", "--keys-only", prefix + "/")).Trim());
+    }
+
+    [Fact]
     public async Task a_stream_subscription_after_the_highest_version_is_refused()
     {
         await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);

@@ -40,9 +40,11 @@ internal static class AdminEndpoints
         app.MapGet("/segments", async (HttpContext context, EventStore store) =>
         {
             var status = QueryValues.Text(context.Request.Query["status"]);
+            // A dropped segment's record leaves the catalog, so "dropped" would always list nothing: refused, saying why.
             SegmentStatus? wanted = status is null ? null
-                : Enum.TryParse<SegmentStatus>(status, ignoreCase: true, out var parsed) ? parsed
-                : throw new InvalidRequestException($"status must be active, sealed, expiring or dropped (got '{status}').");
+                : Enum.TryParse<SegmentStatus>(status, ignoreCase: true, out var parsed) && parsed != SegmentStatus.Dropped && Enum.IsDefined(parsed) && !int.TryParse(status, out _) ? parsed
+                : throw new InvalidRequestException(
+                    $"status must be active, sealed or expiring (got '{status}'); evicting a segment deletes its record, so no dropped segment is listed.");
             var segments = await store.ListSegmentsAsync(context.RequestAborted);
             await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
             {
