@@ -164,7 +164,7 @@ public sealed class AppendTests(EtcdFixture etcd)
         await Assert.ThrowsAsync<InvalidStreamNameException>(() => store.AppendToStreamAsync("bad\nname", StreamState.Any, StoreFactory.Events(1)));
         await Assert.ThrowsAsync<InvalidRequestException>(() => store.AppendToStreamAsync("s", StreamState.Any, []));
         await Assert.ThrowsAsync<AppendTooLargeException>(() => store.AppendToStreamAsync("s", StreamState.Any, StoreFactory.Events(1001)));
-        await Assert.ThrowsAsync<AppendTooLargeException>(() => store.AppendToStreamAsync("s", StreamState.Any, [new EventData(null, "big", new byte[1_600_000])]));
+        await Assert.ThrowsAsync<AppendTooLargeException>(() => store.AppendToStreamAsync("s", StreamState.Any, [new EventData(null, "big", new byte[1_600_000], contentType: EventData.BinaryContentType)]));
         await Assert.ThrowsAsync<InvalidRequestException>(() => store.AppendToStreamAsync("s", StreamState.Any, [new EventData(null, "t", "{}"u8.ToArray(), "[1]"u8.ToArray())]));
         await Assert.ThrowsAsync<InvalidRequestException>(() => store.AppendToStreamAsync("s", StreamState.Any, [new EventData(null, "t", "{}"u8.ToArray()) { Vector = [1f, float.NaN] }]));
 
