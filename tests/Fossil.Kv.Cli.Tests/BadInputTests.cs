@@ -63,6 +63,7 @@ public sealed class BadInputTests(EtcdFixture etcd) : CliTestBase(etcd)
         ["an entity with a control character"] = Append(["--entity", "a\u0001b"], "invalid entity name", "control characters"),
         ["an entity over 256 bytes"] = Append(["--entity", new string('e', 257)], "invalid entity name", "256 bytes"),
         ["id that is not a UUID"] = new(ExitCodes.Usage, ["streams", "append", "{s}", "--type", "T", "--id", "order-1"], "order-1"),
+        ["the nil UUID as --id"] = new(ExitCodes.Failure, ["streams", "append", "{s}", "--type", "T", "--id", "00000000-0000-0000-0000-000000000000"], "--id", "nil UUID"),
         ["a wrong expected version"] = new(ExitCodes.Conflict, ["streams", "append", "{s}", "--type", "T", "--expected", "5"], "expected 5", "no_stream"),
         ["a written id resent with other content"] = new BadCommand(ExitCodes.Conflict, ["streams", "append", "{s}", "--type", "T", "--id", "{id}", "--data", "2"],
             "{id}", "already in stream") with { Setup = ["streams", "append", "{s}", "--type", "T", "--id", "{id}", "--data", "1"] },

@@ -59,7 +59,9 @@ internal static class StreamCommands
             var metadataBytes = result.GetValue(metadata) is { } metadataText ? ParseJson(metadataText, "--metadata", requireObject: true) : null;
             var eventType = result.GetValue(type)!;
             if (string.IsNullOrWhiteSpace(eventType)) throw CliException.Invalid("--type must not be empty.");
-            var eventData = new EventData(result.GetValue(id), eventType, payload, metadataBytes)
+            var eventId = result.GetValue(id);
+            if (eventId == Guid.Empty) throw CliException.Invalid("--id must not be the nil UUID; leave it out to have one generated.");
+            var eventData = new EventData(eventId, eventType, payload, metadataBytes)
             {
                 // Finite values, the dimension and entity names are the store's rules: it refuses them with its own message.
                 Vector = result.GetValue(vector) is { } vectorText ? VectorInput.Parse(vectorText, "--vector") : null,
