@@ -47,7 +47,7 @@ public sealed partial class EventStore
                     break;
                 }
             }
-            var live = WatchLogAsync(snapshot + 1, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var live = LiveLogAsync(snapshot + 1, cancellationToken).GetAsyncEnumerator(cancellationToken);
             await using (live.ConfigureAwait(false))
             {
                 while (await MoveNextOrRecoverAsync(live, last, cancellationToken).ConfigureAwait(false))
@@ -88,7 +88,7 @@ public sealed partial class EventStore
                     last = e.Version;
                 }
             }
-            var live = WatchLogAsync(snapshot + 1, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var live = LiveLogAsync(snapshot + 1, cancellationToken).GetAsyncEnumerator(cancellationToken);
             await using (live.ConfigureAwait(false))
             {
                 while (await MoveNextOrRecoverAsync(live, null, cancellationToken).ConfigureAwait(false))
@@ -121,8 +121,27 @@ public sealed partial class EventStore
         }
     }
 
+    /// <summary>
+    /// Live events from <paramref name="startRevision"/> on, in position order: from the store's shared watch
+    /// (<see cref="SharedLogWatch"/>), or from a watch of the caller's own when the shared one has moved past
+    /// that revision.
+    /// </summary>
+    private IAsyncEnumerable<RecordedEvent> LiveLogAsync(long startRevision, CancellationToken cancellationToken) =>
+        _sharedWatch.TryJoin(startRevision, cancellationToken) ?? WatchLogAsync(startRevision, cancellationToken);
+
     /// <summary>Events of every batch committed from <paramref name="startRevision"/> on, in position order, from an etcd watch.</summary>
     private async IAsyncEnumerable<RecordedEvent> WatchLogAsync(long startRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var (_, events) in WatchLogBatchesAsync(startRevision, cancellationToken).ConfigureAwait(false))
+            foreach (var e in events) yield return e;
+    }
+
+    /// <summary>
+    /// The events of each etcd watch response from <paramref name="startRevision"/> on, in position order, with
+    /// the highest revision the response covered.
+    /// </summary>
+    private async IAsyncEnumerable<(long Revision, RecordedEvent[] Events)> WatchLogBatchesAsync(
+        long startRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var keys = _context.Keys;
         var request = new WatchCreateRequest
@@ -136,15 +155,18 @@ public sealed partial class EventStore
         await foreach (var response in _context.Etcd.WatchAsync(request, cancellationToken).ConfigureAwait(false))
         {
             batch.Clear();
+            long revision = 0;
             foreach (var change in response.Events)
             {
+                revision = Math.Max(revision, change.Kv.ModRevision);
                 if (change.Type != Mvccpb.Event.Types.EventType.Put || !keys.TryParseBatch(change.Kv.Key.Span, out var segment, out var position)) continue;
                 foreach (var record in Batch.Parser.ParseFrom(change.Kv.Value).Events)
                     batch.Add(EventDecoding.ToRecordedEvent(record, segment, position, change.Kv.ModRevision));
             }
+            if (batch.Count == 0) continue;
             // One transaction can write batches into several segments: order by position, not by key.
             batch.Sort((a, b) => a.Position.CompareTo(b.Position));
-            foreach (var e in batch) yield return e;
+            yield return (revision, [.. batch]);
         }
     }
 }

@@ -19,6 +19,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     private readonly Lifecycle.LocalSegments _local;
     private readonly ConcurrentDictionary<SegmentId, SegmentCommitter> _committers = new();
     private readonly Search.ActiveSegmentIndexes _search;
+    private readonly Reads.SharedLogWatch _sharedWatch;
     private readonly bool _ownsClient;
     private readonly SemaphoreSlim _initialization = new(1, 1);
     private volatile bool _initialized;
@@ -42,6 +43,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
         _context = new StoreContext(etcd, options, logger ?? NullLogger.Instance);
         _catalog = new SegmentCatalog(_context);
         _local = _context.Local;
+        _sharedWatch = new Reads.SharedLogWatch(WatchLogBatchesAsync, options.Etcd.MaxWatchBufferBytes);
         _search = new Search.ActiveSegmentIndexes(_context, _catalog, _local, (after, token) => SubscribeToAllAsync(after, cancellationToken: token));
         _ownsClient = ownsClient;
     }
@@ -104,6 +106,7 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     public async ValueTask DisposeAsync()
     {
         await _search.DisposeAsync().ConfigureAwait(false);
+        _sharedWatch.Dispose();
         foreach (var committer in _committers.Values) await committer.DisposeAsync().ConfigureAwait(false);
         _committers.Clear();
         _catalog.Dispose();
