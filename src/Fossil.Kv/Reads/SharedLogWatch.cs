@@ -76,14 +76,16 @@ internal sealed class SharedLogWatch(Func<long, CancellationToken, IAsyncEnumera
 
     private void Leave(Subscriber subscriber)
     {
+        CancellationTokenSource? stopped;
         lock (_gate)
         {
             // A subscriber ended by an overflow was removed already; either way, once nobody listens the watch goes
             // rather than keep etcd sending to no one.
             _subscribers.Remove(subscriber);
             if (_subscribers.Count > 0 || _running is null) return;
-            Stop(null);
+            stopped = Stop(null);
         }
+        stopped.Cancel();
     }
 
     private async Task PumpAsync(long fromRevision, CancellationTokenSource running)
@@ -134,30 +136,37 @@ internal sealed class SharedLogWatch(Func<long, CancellationToken, IAsyncEnumera
         }
         lock (_gate)
         {
-            if (_running == running) Stop(ended);
+            if (_running == running) _ = Stop(ended); // the watch has ended already: nothing to cancel
         }
-        running.Dispose();
     }
 
-    /// <summary>Ends the watch and every subscriber's feed (with <paramref name="error"/>, which sends them back to storage). Holds the gate.</summary>
-    private void Stop(Exception? error)
+    /// <summary>
+    /// Ends every subscriber's feed (with <paramref name="error"/>, which sends them back to storage) and returns
+    /// the running watch's token source for the caller to cancel once it has left the gate: cancelling runs the
+    /// watch's callbacks, which must not run under the lock. Holds the gate. (The source is not disposed: it has
+    /// no timer, and the pump may still be reading its token.)
+    /// </summary>
+    private CancellationTokenSource Stop(Exception? error)
     {
-        _running!.Cancel();
-        _running = null; // the pump disposes it when it ends
+        var running = _running!;
+        _running = null;
         _recent.Clear();
         _recentCount = 0;
         _recentBytes = 0;
         foreach (var subscriber in _subscribers) subscriber.End(error ?? new EtcdUnavailableException("The shared watch of the store's events stopped.", GrpcStatusCode.Unavailable, null));
         _subscribers.Clear();
+        return running;
     }
 
     /// <summary>Stops the watch; subscribers still reading go back to storage (and find the store disposed).</summary>
     public void Dispose()
     {
+        CancellationTokenSource? stopped = null;
         lock (_gate)
         {
-            if (_running is not null) Stop(null);
+            if (_running is not null) stopped = Stop(null);
         }
+        stopped?.Cancel();
     }
 
     private sealed class Subscriber(long maxQueuedBytes)
