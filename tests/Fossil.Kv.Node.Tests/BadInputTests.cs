@@ -238,7 +238,8 @@ public sealed class BadInputTests(NodeFixture node)
             await LogHeadAsync(),
             await StatusAndBodyAsync("/meta/config"),
             await StatusAndBodyAsync("/segments"),
-            Directory.Exists(directory) ? string.Join(',', Directory.GetFileSystemEntries(directory).Order(StringComparer.Ordinal)) : "(none)");
+            // Segment directories only: the node rewrites its `current` pointer file (through current.tmp) every round.
+            Directory.Exists(directory) ? string.Join(',', Directory.GetDirectories(directory).Order(StringComparer.Ordinal)) : "(none)");
     }
 
     private string _logHead = "";
