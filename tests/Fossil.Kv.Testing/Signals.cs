@@ -27,13 +27,8 @@ public static partial class Signals
     /// <summary>Polls <c>/proc/&lt;pid&gt;/stat</c> until the process shows as stopped (state T).</summary>
     public static void WaitUntilStopped(int pid, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (State(pid) is not ('T' or 't'))
-        {
-            if (DateTime.UtcNow >= deadline)
-                throw new TimeoutException($"Process {pid} did not stop within {timeout.TotalSeconds:0.#}s of SIGSTOP (state {State(pid)}).");
-            Thread.Sleep(1);
-        }
+        if (!SpinWait.SpinUntil(() => State(pid) is 'T' or 't', timeout))
+            throw new TimeoutException($"Process {pid} did not stop within {timeout.TotalSeconds:0.#}s of SIGSTOP (state {State(pid)}).");
     }
 
     /// <summary>The state letter of <c>/proc/&lt;pid&gt;/stat</c>, after the command name (which may hold spaces and parentheses).</summary>

@@ -245,6 +245,9 @@ public sealed partial class EmbeddedEtcd : IAsyncDisposable
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Stopping etcd process {Pid} left over from an earlier run")]
     private static partial void LogStoppingLeftover(ILogger logger, int pid);
 
+    [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "etcd: {Line}")]
+    private static partial void LogEtcdOutput(ILogger logger, string line);
+
     [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "The embedded etcd exited with code {ExitCode} while the node runs; starting it again in {Seconds:0.#}s")]
     private static partial void LogExitedRestarting(ILogger logger, int exitCode, double seconds);
 
@@ -253,7 +256,4 @@ public sealed partial class EmbeddedEtcd : IAsyncDisposable
 
     [LoggerMessage(EventId = 106, Level = LogLevel.Error, Message = "Starting the embedded etcd again failed; trying later")]
     private static partial void LogRestartFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "etcd: {Line}")]
-    private static partial void LogEtcdOutput(ILogger logger, string line);
 }

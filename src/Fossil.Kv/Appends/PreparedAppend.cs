@@ -48,7 +48,7 @@ internal sealed class PreparedAppend
     /// <param name="expected">The caller's expected stream state.</param>
     /// <param name="events">The events, 1 to 1000.</param>
     /// <param name="vectorDimension">The store's <c>vector.dimension</c>, 0 while no vector has fixed it.</param>
-    /// <param name="metric">The store's <c>vector.metric</c>: what a vector must be to be indexed under it (<see cref="VectorChecks"/>).</param>
+    /// <param name="metric">The store's <c>vector.metric</c>: what a vector must be to be indexed under it (<see cref="VectorValidation.Problem"/>, the index's own rule, so a vector taken now can always be indexed when its segment is sealed).</param>
     public static PreparedAppend Create(string stream, StreamState expected, IReadOnlyList<EventData> events, int vectorDimension, VectorMetric metric = VectorMetric.Cosine)
     {
         StreamName.EnsureValid(stream);
@@ -103,7 +103,7 @@ internal sealed class PreparedAppend
         {
             if (vector.Length > 0 && vectorDimension != 0 && vector.Length != vectorDimension)
                 throw new InvalidRequestException($"{where} has a vector of dimension {vector.Length}; this store's vector.dimension is {vectorDimension}.");
-            if (VectorChecks.Problem(vector, metric) is { } problem) throw new InvalidRequestException($"{where} has {problem}.");
+            if (VectorValidation.Problem(vector, metric) is { } problem) throw new InvalidRequestException($"{where} has {problem}.");
             vectorDimension = vector.Length;
             record.Vector.AddRange(vector);
         }

@@ -20,7 +20,7 @@ internal sealed class SharedLogWatch(Func<long, CancellationToken, IAsyncEnumera
 
     private readonly object _gate = new();
     private readonly List<Subscriber> _subscribers = [];
-    private readonly Queue<(long Revision, RecordedEvent[] Events)> _recent = new();
+    private readonly Queue<(long Revision, RecordedEvent[] Events, long Bytes)> _recent = new();
     private int _recentCount;
     private long _recentBytes;
     private long _recentFrom; // every event at or after this revision is in _recent or still to come from the watch
@@ -44,7 +44,7 @@ internal sealed class SharedLogWatch(Func<long, CancellationToken, IAsyncEnumera
                 return null;
             }
             subscriber = new Subscriber(maxQueuedBytes);
-            foreach (var (revision, events) in _recent)
+            foreach (var (revision, events, _) in _recent)
             {
                 if (revision < fromRevision) continue;
                 foreach (var e in events)
@@ -99,14 +99,15 @@ internal sealed class SharedLogWatch(Func<long, CancellationToken, IAsyncEnumera
                 {
                     if (_running != running) break; // stopped while this response was on its way
                     if (events.Length == 0) continue;
-                    _recent.Enqueue((revision, events));
+                    var bytes = Subscriber.SizeOf(events);
+                    _recent.Enqueue((revision, events, bytes));
                     _recentCount += events.Length;
-                    _recentBytes += Subscriber.SizeOf(events);
+                    _recentBytes += bytes;
                     while ((_recentCount > RecentEvents || _recentBytes > maxQueuedBytes) && _recent.Count > 1)
                     {
-                        var (dropped, droppedEvents) = _recent.Dequeue();
+                        var (dropped, droppedEvents, droppedBytes) = _recent.Dequeue();
                         _recentCount -= droppedEvents.Length;
-                        _recentBytes -= Subscriber.SizeOf(droppedEvents);
+                        _recentBytes -= droppedBytes;
                         _recentFrom = dropped + 1;
                     }
                     for (var i = _subscribers.Count - 1; i >= 0; i--)

@@ -47,7 +47,7 @@ public sealed record VectorSearchQuery(float[] Vector, int K = 10)
         EventFilter.EnsureValidPrefix(StreamPrefix, "streamPrefix");
         if (settings.VectorDimension != 0 && Vector.Length != settings.VectorDimension)
             throw new InvalidRequestException($"The query vector has {Vector.Length} dimensions; this store's vector.dimension is {settings.VectorDimension}.");
-        if (VectorChecks.Problem(Vector, settings.Metric) is { } problem)
+        if (VectorValidation.Problem(Vector, settings.Metric) is { } problem)
             throw new InvalidRequestException($"The query has {problem}.");
     }
 }

@@ -117,24 +117,21 @@ public sealed partial class SegmentFileWriter : IDisposable
         if (record.Vector.Count > 0)
         {
             record.Vector.CopyTo(_vectorBuffer, 0);
-            if (record.Vector.Count == _vectorBuffer.Length && VectorValidation.Problem(_vectorBuffer, _options.VectorMetric) is not null)
+            try
+            {
+                _vectors.Add(segmentPosition, _vectorBuffer);
+                _vectorCount++;
+            }
+            catch (ArgumentException) when (VectorValidation.Problem(_vectorBuffer, _options.VectorMetric) is not null)
             {
                 // Taken by an append under rules older than the index's (an all-but-zero vector under cosine), or
                 // under another metric before vector.metric was fixed: the event is kept, only not searchable by
                 // vector; failing here would stop the segment, and every later one, from ever materializing.
                 UnindexedVectors++;
             }
-            else
+            catch (ArgumentException e)
             {
-                try
-                {
-                    _vectors.Add(segmentPosition, _vectorBuffer);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new ArgumentException($"The vector of the event at segment position {segmentPosition} cannot be indexed: {e.Message}", nameof(record), e);
-                }
-                _vectorCount++;
+                throw new ArgumentException($"The vector of the event at segment position {segmentPosition} cannot be indexed: {e.Message}", nameof(record), e);
             }
         }
         if (newStream)
