@@ -100,10 +100,11 @@ internal static class HttpBenchmark
 
     private static Process StartNode(string endpoints, int port, string prefix, int partitions)
     {
+        // FOSSIL_BENCH_NODE_DLL runs another build of the node (e.g. the Debug one `dotnet run` starts) against the same baseline.
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[]
         {
-            Path.Combine(AppContext.BaseDirectory, "Fossil.Kv.Node.dll"), "--urls", $"http://127.0.0.1:{port}",
+            Environment.GetEnvironmentVariable("FOSSIL_BENCH_NODE_DLL") ?? Path.Combine(AppContext.BaseDirectory, "Fossil.Kv.Node.dll"), "--urls", $"http://127.0.0.1:{port}",
             $"--Fossil:Etcd:Endpoints={endpoints}", $"--Fossil:RootPrefix={prefix}", $"--Fossil:Segment:Partitions={partitions}",
             $"--Fossil:Segment:Directory={Path.Combine(Path.GetTempPath(), "fossil-bench-" + prefix.Trim('/'))}",
             "--Logging:LogLevel:Default=Warning",

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using Fossil.Kv.Segments;
 
@@ -15,19 +14,19 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
     private const int MaxAttempts = 64;
 
     /// <summary>
-    /// How long a committer that just finished a Txn waits for the appenders it answered to come back
-    /// (a closed loop of callers re-appends within microseconds). Without it, callers split into two
-    /// alternating half-size batches. Bounded and only right after a commit, so an idle committer still
-    /// sends at once and an open loop of callers loses at most this much.
+    /// How long a committer that just finished a Txn waits for the appenders it answered to come back. A closed
+    /// loop of callers (in process within microseconds, HTTP clients after a round trip of a few hundred) would
+    /// otherwise split into two alternating half-size batches, and every Txn pays etcd's fixed cost again. The
+    /// wait blocks (it spends no CPU the returning callers need), ends the moment they are all back, and is
+    /// bounded; the timer's resolution makes it 1–2 ms at worst.
     /// </summary>
-    private static readonly TimeSpan MaxLinger = TimeSpan.FromMicroseconds(200);
+    private static readonly TimeSpan MaxLinger = TimeSpan.FromMilliseconds(1);
 
     /// <summary>
-    /// A linger also ends when no appender has come back for this long. In process, answered callers return one
-    /// after another within microseconds; callers across a network (HTTP clients) need a round trip, so waiting
-    /// out <see cref="MaxLinger"/> for them only spends the CPU their requests need on yields.
+    /// After a linger that ran out (its callers did not come back: an open loop, or callers that moved on to other
+    /// segments) the next Txns are sent without one, twice as many after each further miss, up to this many.
     /// </summary>
-    private static readonly TimeSpan MaxLingerGap = TimeSpan.FromMicroseconds(50);
+    private const int MaxLingerBackoff = 64;
 
     private readonly StoreContext _context;
     private readonly SegmentCatalog _catalog;
@@ -37,6 +36,9 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly Queue<AppendUnit> _carried = new();
     private int _queued; // units in _queue (a single-reader channel cannot count)
+    private Linger? _linger; // set while the committer waits for answered appenders to come back
+    private int _lingerBackoff; // Txns to skip lingering for after the last linger that ran out
+    private int _lingerSkips; // of those, still to skip
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private SegmentView? _record;
@@ -63,12 +65,14 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
 
     public void Enqueue(AppendUnit unit)
     {
-        Interlocked.Increment(ref _queued);
+        var queued = Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(unit))
         {
             Interlocked.Decrement(ref _queued);
             unit.Completion.TrySetException(new RerouteException());
+            return;
         }
+        if (Volatile.Read(ref _linger) is { } linger && queued >= linger.QueuedTarget) linger.AllBack.TrySetResult();
     }
 
     private async Task RunAsync()
@@ -81,7 +85,11 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
             // of one appender), not on the appender's thread, so every lone append paid a thread hop. DisposeAsync
             // ends the wait by completing the writer.
             if (_carried.Count == 0 && !await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false)) break;
-            if (expected > 1) await LingerAsync(expected).ConfigureAwait(false);
+            if (expected > 1)
+            {
+                if (_lingerSkips > 0) _lingerSkips--;
+                else await LingerAsync(expected).ConfigureAwait(false);
+            }
             var batch = TakeBatch(reader);
             var holdsSlot = false;
             try
@@ -106,21 +114,43 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Right after a commit: lets the thread pool run the answered appenders' continuations (queued on this
-    /// thread) until the appends it expects are waiting, or <see cref="MaxLinger"/> passed.
+    /// Right after a commit: waits until the appends it expects are waiting (signalled by <see cref="Enqueue"/>), or
+    /// <see cref="MaxLinger"/> passed, and backs off when they did not come.
     /// </summary>
     private async ValueTask LingerAsync(int target)
     {
-        var started = Stopwatch.GetTimestamp();
-        var lastArrival = started;
-        var waiting = Volatile.Read(ref _queued) + _carried.Count;
-        while (waiting < target && Stopwatch.GetElapsedTime(started) < MaxLinger && Stopwatch.GetElapsedTime(lastArrival) < MaxLingerGap)
+        var queuedTarget = target - _carried.Count;
+        if (Volatile.Read(ref _queued) >= queuedTarget) return;
+        var linger = new Linger(queuedTarget);
+        // A full fence between publishing the linger and reading the count, as Enqueue has between counting and reading
+        // the linger: one of the two sides sees the other, so the last appender back never goes unnoticed.
+        Interlocked.Exchange(ref _linger, linger);
+        var allBack = Volatile.Read(ref _queued) >= queuedTarget;
+        if (!allBack)
         {
-            await Task.Yield();
-            var now = Volatile.Read(ref _queued) + _carried.Count;
-            if (now > waiting) lastArrival = Stopwatch.GetTimestamp();
-            waiting = now;
+            using var timeout = new CancellationTokenSource();
+            var timer = Task.Delay(MaxLinger, timeout.Token);
+            allBack = await Task.WhenAny(linger.AllBack.Task, timer).ConfigureAwait(false) == linger.AllBack.Task;
+            // Synchronously: the only callback cancels the timer, and CancelAsync would resume this loop on another thread.
+            timeout.Cancel();
         }
+        Volatile.Write(ref _linger, null);
+        if (allBack)
+        {
+            _lingerBackoff = 0;
+        }
+        else
+        {
+            _lingerBackoff = Math.Min(Math.Max(1, 2 * _lingerBackoff), MaxLingerBackoff);
+            _lingerSkips = _lingerBackoff;
+        }
+    }
+
+    /// <summary>A committer's wait for <paramref name="QueuedTarget"/> queued appends.</summary>
+    private sealed record Linger(int QueuedTarget)
+    {
+        /// <summary>Completed by the last appender back; synchronous continuations send the Txn from its thread, as an idle committer does.</summary>
+        public TaskCompletionSource AllBack { get; } = new();
     }
 
     /// <summary>Units carried over from the last transaction first, then queued ones, while they fit one Txn.</summary>
@@ -169,6 +199,7 @@ internal sealed partial class SegmentCommitter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        Volatile.Read(ref _linger)?.AllBack.TrySetResult(); // nobody else is coming
         if (await Task.WhenAny(_loop, Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false) != _loop)
             await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);

@@ -131,6 +131,22 @@ public sealed class AppendTests(EtcdFixture etcd)
     }
 
     [Fact]
+    public async Task appends_after_a_batch_whose_callers_went_away_are_still_sent()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o => o.Segment.Partitions = 1);
+        await store.AppendToStreamAsync("warm", StreamState.Any, StoreFactory.Events(1));
+
+        // A Txn that answers 8 appenders makes the committer wait for them to come back; here only one does, each time.
+        var batch = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => store.AppendToStreamAsync($"left-{i}", StreamState.Any, StoreFactory.Events(1))));
+        var lone = new List<AppendResult>();
+        for (var i = 0; i < 5; i++)
+            lone.Add(await store.AppendToStreamAsync("stayed", StreamState.Any, StoreFactory.Events(1)).WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal([0L, 1L, 2L, 3L, 4L], lone.Select(r => r.LastVersion));
+        Assert.True(lone[0].Position.CompareTo(batch.Max(r => r.Position)) > 0);
+    }
+
+    [Fact]
     public async Task a_multi_stream_append_is_all_or_nothing()
     {
         await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o => o.Segment.Partitions = 8);
