@@ -9,7 +9,11 @@ namespace Fossil.Kv.Streams;
 /// <summary>Reads a stream's tip from etcd: its head, then the last entry in the head's last segment.</summary>
 internal static class StreamTipLoader
 {
-    private const int PageSize = 1000;
+    /// <summary>Entries read with their values in the first read of a stream's range: all of them for most streams.</summary>
+    private const int FirstPageSize = 64;
+
+    /// <summary>Probes aimed by the density seen so far before the search falls back to galloping and bisecting.</summary>
+    private const int InterpolatedProbes = 4;
 
     public static async Task<StreamTip> LoadAsync(StoreContext context, string stream, CancellationToken cancellationToken)
     {
@@ -36,7 +40,7 @@ internal static class StreamTipLoader
                     ? new StreamTip(final, head, headKv.ModRevision, kept.Entry, kept.Revision)
                     : new StreamTip(final, head, headKv.ModRevision, null, 0);
             }
-            else if (await ReadLastEntryAsync(context, last, stream, head.Segments[^1].FirstVersion, cancellationToken).ConfigureAwait(false) is var (entry, revision))
+            else if (await ReadLastEntryAsync(context, last, stream, SearchFrom(context, stream, head), cancellationToken).ConfigureAwait(false) is var (entry, revision))
             {
                 tip = new StreamTip(entry.LastVersion, head, headKv.ModRevision, entry, revision);
             }
@@ -52,6 +56,18 @@ internal static class StreamTipLoader
             context.Tips.Put(stream, tip);
             return tip;
         }
+    }
+
+    /// <summary>
+    /// Where the stream's last entry in the head's last segment is searched from: the process's cached tip when it is
+    /// in that segment (tips lag, never lead, and its entry stays until the segment leaves etcd), else the segment's
+    /// first version. etcd 3.4 walks a range to its end to count it however small the limit, so starting near the end
+    /// keeps a reload of a long stream from walking all of its entries.
+    /// </summary>
+    private static long SearchFrom(StoreContext context, string stream, StreamHead head)
+    {
+        var first = head.Segments[^1].FirstVersion;
+        return context.Tips.Get(stream) is { } cached && cached.LastSegment == head.LastSegment && cached.LastVersion > first ? cached.LastVersion : first;
     }
 
     /// <summary>
@@ -105,10 +121,12 @@ internal static class StreamTipLoader
     /// <summary>The stream's last entry in <paramref name="segment"/> at or after <paramref name="fromVersion"/>, with its commit revision.</summary>
     /// <remarks>
     /// Entry keys end in the entry's last version, so the last entry is the last key of the stream's range. etcd 3.4
-    /// applies a limit only to unsorted ranges (a descending sort reads the whole range), so: one ascending page,
-    /// which is the whole range for most streams; past that, keys-only probes of one key each — "the first entry
-    /// at or after version v, and is there more?" — that gallop and then bisect to the last key, so a stream with
-    /// n entries in the segment costs O(log n) small reads instead of reading all n.
+    /// applies a limit only to unsorted ranges (a descending sort reads the whole range), so: one small ascending
+    /// page, which is the whole range for most streams; past that, probes of one entry each — "the first entry at or
+    /// after version v, and how many are there from it" (etcd counts the whole range however small the limit) — aimed
+    /// where the last entry would be if the rest of the stream is as dense as what was seen, which lands on it in one
+    /// or two probes when appends are of similar sizes, then bisecting. A stream with n entries in the segment costs a
+    /// few small reads, never a read of all n.
     /// </remarks>
     public static async Task<(StreamEntry Entry, long Revision)?> ReadLastEntryAsync(
         StoreContext context, SegmentId segment, string stream, long fromVersion, CancellationToken cancellationToken)
@@ -116,40 +134,53 @@ internal static class StreamTipLoader
         var keys = context.Keys;
         var prefix = keys.StreamEntriesPrefix(segment, stream);
         var end = KeyLayout.PrefixEnd(prefix);
-        var page = await context.Etcd.RangeAsync(Ops.Range(keys.StreamEntry(segment, stream, Math.Max(0, fromVersion)), end, PageSize), cancellationToken).ConfigureAwait(false);
+        var page = await context.Etcd.RangeAsync(Ops.Range(keys.StreamEntry(segment, stream, Math.Max(0, fromVersion)), end, FirstPageSize), cancellationToken).ConfigureAwait(false);
         if (page.Kvs.Count == 0) return null;
-        var lastKv = page.Kvs[^1];
-        if (page.More)
-        {
-            var last = await FindLastKeyAsync(context, prefix, end, VersionOf(lastKv.Key.Span, prefix.Length), cancellationToken).ConfigureAwait(false);
-            var found = await context.Etcd.GetAsync(Ops.Bytes(last), cancellationToken).ConfigureAwait(false);
-            // Deleted since the probe (archived or evicted): the caller reads the head again.
-            if (found.Kvs.Count == 0) return null;
-            lastKv = found.Kvs[0];
-        }
-        return (StreamEntry.Parser.ParseFrom(lastKv.Value), lastKv.ModRevision);
+        var lastKv = page.More ? await FindLastAsync(context, prefix, end, page, cancellationToken).ConfigureAwait(false) : page.Kvs[^1];
+        // Null: deleted since the first page (archived or evicted); the caller reads the head again.
+        return lastKv is null ? null : (StreamEntry.Parser.ParseFrom(lastKv.Value), lastKv.ModRevision);
     }
 
-    /// <summary>The last key of [prefix, end), knowing an entry at version <paramref name="known"/> with more after it.</summary>
-    private static async Task<byte[]> FindLastKeyAsync(StoreContext context, byte[] prefix, byte[] end, long known, CancellationToken cancellationToken)
+    /// <summary>The last entry of [prefix, end), given a first page of it that has more after it.</summary>
+    private static async Task<Mvccpb.KeyValue?> FindLastAsync(StoreContext context, byte[] prefix, byte[] end, RangeResponse firstPage, CancellationToken cancellationToken)
     {
-        // Invariant: an entry at or after `low` exists and is not the last; no entry is at or after `high`.
-        var low = known;
+        // Invariant: the entry at `low` exists and `remaining` entries (itself included) were at or after it when last
+        // read; no entry was at or after `high`. Entries only join at the end: a bound that went stale meanwhile makes the
+        // answer the last entry of a moment ago, as any read of a stream being appended to is.
+        var seen = firstPage.Kvs.Count;
+        var low = VersionOf(firstPage.Kvs[^1].Key.Span, prefix.Length);
+        var remaining = firstPage.Count - seen + 1;
+        var versionsPerEntry = Math.Max(1.0, (double)(low - VersionOf(firstPage.Kvs[0].Key.Span, prefix.Length)) / (seen - 1));
         long? high = null;
-        for (long step = PageSize; ; step = high is null ? step * 2 : step)
+        for (var probe = 0; ; probe++)
         {
-            var at = high is { } h ? low + ((h - low) / 2) : low + step;
-            if (at <= low) at = low + 1;
-            var probe = Ops.Range(EntryKey(prefix, at), end, limit: 1, keysOnly: true);
-            var response = await context.Etcd.RangeAsync(probe, cancellationToken).ConfigureAwait(false);
+            if (high is { } bound && bound <= low + 1)
+            {
+                // Nothing after `low` any more: it is the last entry.
+                var found = await context.Etcd.GetAsync(Ops.Bytes(EntryKey(prefix, low)), cancellationToken).ConfigureAwait(false);
+                return found.Kvs.Count > 0 ? found.Kvs[0] : null;
+            }
+            var aimed = low + (long)Math.Ceiling((remaining - 1) * versionsPerEntry);
+            var at = (high, probe < InterpolatedProbes) switch
+            {
+                (null, true) => aimed,
+                (null, false) => low + ((aimed - low) << Math.Min(probe - InterpolatedProbes + 1, 20)), // gallop past the end
+                ({ } h, true) when aimed < h => aimed,
+                ({ } h, _) => low + ((h - low) / 2),
+            };
+            at = Math.Clamp(at, low + 1, StreamState.MaxVersion + 1);
+            var response = await context.Etcd.RangeAsync(Ops.Range(EntryKey(prefix, at), end, limit: 1), cancellationToken).ConfigureAwait(false);
             if (response.Kvs.Count == 0)
             {
                 high = at;
                 continue;
             }
-            var key = response.Kvs[0].Key.ToByteArray();
-            if (!response.More) return key;
-            low = VersionOf(key, prefix.Length);
+            if (!response.More) return response.Kvs[0];
+            var version = VersionOf(response.Kvs[0].Key.Span, prefix.Length);
+            var passed = remaining - response.Count;
+            if (passed > 0) versionsPerEntry = Math.Max(1.0, (double)(version - low) / passed);
+            low = version;
+            remaining = response.Count;
         }
     }
 

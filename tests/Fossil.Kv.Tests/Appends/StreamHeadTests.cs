@@ -38,21 +38,27 @@ public sealed class StreamHeadTests(EtcdFixture etcd)
     }
 
     [Theory]
-    [InlineData(999)]   // one page of entries
-    [InlineData(1000)]  // exactly a page: the probes find nothing more
-    [InlineData(2345)]  // past a page: probes gallop and bisect to the last entry
-    public async Task a_store_with_nothing_cached_finds_the_last_entry_of_a_long_stream(int appends)
+    [InlineData(40, 1, 40, 1)]        // within the first page
+    [InlineData(64, 1, 64, 1)]        // exactly a page: the probes find nothing more
+    [InlineData(2345, 1, 2345, 1)]    // past a page, one event per append: the first probe aims at the last entry
+    [InlineData(2345, 1, 1200, 7)]    // dense, then appends of 7 events: probes aimed by the dense part fall short
+    [InlineData(1500, 5, 1500, 5)]    // appends of 5 events: versions spaced by 5
+    [InlineData(200, 1, 100, 100)]    // a dense page, then appends of 100 events: aimed probes fall far short, then gallop
+    [InlineData(1100, 100, 100, 1)]   // appends of 100 events, then dense: aimed probes overshoot, then bisect
+    public async Task a_store_with_nothing_cached_finds_the_last_entry_of_a_long_stream(int appends, int firstEvents, int switchAt, int laterEvents)
     {
-        var stream = $"long-{appends}";
-        await using var writer = await StoreFactory.CreateAsync(etcd.Endpoints, o => o.Segment.Partitions = 1, test: $"long-{appends}");
+        var stream = $"long-{appends}-{firstEvents}-{switchAt}-{laterEvents}";
+        await using var writer = await StoreFactory.CreateAsync(etcd.Endpoints, o => o.Segment.Partitions = 1, test: stream);
         var last = await Task.WhenAll(Enumerable.Range(0, 16).Select(async w =>
         {
             AppendResult? result = null;
-            for (var i = w; i < appends; i += 16) result = await writer.AppendToStreamAsync(stream, StreamState.Any, StoreFactory.Events(1));
+            for (var i = w; i < appends; i += 16)
+                result = await writer.AppendToStreamAsync(stream, StreamState.Any, StoreFactory.Events(i < switchAt ? firstEvents : laterEvents));
             return result!;
         }));
         var lastVersion = last.Max(r => r.LastVersion);
-        Assert.Equal(appends - 1, lastVersion);
+        var events = (long)switchAt * firstEvents + (long)(appends - switchAt) * laterEvents;
+        Assert.Equal(events - 1, lastVersion);
 
         await using var fresh = await EventStore.ConnectAsync(new FossilOptions { RootPrefix = writer.Context.Options.RootPrefix, Etcd = writer.Context.Options.Etcd });
 
@@ -60,9 +66,11 @@ public sealed class StreamHeadTests(EtcdFixture etcd)
         var wrong = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => fresh.AppendToStreamAsync(stream, StreamState.StreamRevision(lastVersion - 1), StoreFactory.Events(1)));
         Assert.Equal(lastVersion, wrong.ActualVersion);
         Assert.Equal(lastVersion + 1, (await fresh.AppendToStreamAsync(stream, StreamState.StreamRevision(lastVersion), StoreFactory.Events(1))).FirstVersion);
+        // The writer's cached tip lags now: its read searches from there and finds the newer entry.
+        Assert.Equal(lastVersion + 1, (await writer.GetStreamAsync(stream)).Version);
         // The global log reads in pages of 1000 at one revision: every event once, in order, across the pages.
         var log = await fresh.ReadAllAsync(Position.Start).ToListAsync();
-        Assert.Equal(Enumerable.Range(0, appends + 1).Select(v => (long)v), log.Select(e => e.Version));
+        Assert.Equal(Enumerable.Range(0, (int)events + 1).Select(v => (long)v), log.Select(e => e.Version));
         Assert.True(log.Zip(log.Skip(1)).All(p => p.First.Position < p.Second.Position));
     }
 }
