@@ -13,6 +13,9 @@ public sealed partial class EventStore
     private const int CatchUpPage = 512;
     private static readonly TimeSpan ResubscribeDelay = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Catch-up reads a subscriber makes to reach the shared watch before it watches on its own.</summary>
+    private const int MaxSharedWatchMisses = 2;
+
     /// <summary>
     /// Every event of the store after <paramref name="after"/> (all of them when null), in position order:
     /// history from storage first, then live events from an etcd watch that starts right after the last
@@ -28,6 +31,7 @@ public sealed partial class EventStore
         filter.EnsureValid();
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var last = after;
+        var sharedWatchMisses = 0;
         while (true)
         {
             // Catch up until a page comes back short: then everything up to its snapshot revision was seen.
@@ -47,7 +51,9 @@ public sealed partial class EventStore
                     break;
                 }
             }
-            var live = LiveLogAsync(snapshot + 1, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            if (LiveLogAsync(snapshot + 1, sharedWatchMisses++, cancellationToken) is not { } feed) continue;
+            sharedWatchMisses = 0;
+            var live = feed.GetAsyncEnumerator(cancellationToken);
             await using (live.ConfigureAwait(false))
             {
                 while (await MoveNextOrRecoverAsync(live, last, cancellationToken).ConfigureAwait(false))
@@ -77,6 +83,7 @@ public sealed partial class EventStore
         }
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var last = afterVersion ?? -1;
+        var sharedWatchMisses = 0;
         while (true)
         {
             var (head, snapshot) = await ReadStreamHeadAsync(streamName, cancellationToken).ConfigureAwait(false);
@@ -88,7 +95,9 @@ public sealed partial class EventStore
                     last = e.Version;
                 }
             }
-            var live = LiveLogAsync(snapshot + 1, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            if (LiveLogAsync(snapshot + 1, sharedWatchMisses++, cancellationToken) is not { } feed) continue;
+            sharedWatchMisses = 0;
+            var live = feed.GetAsyncEnumerator(cancellationToken);
             await using (live.ConfigureAwait(false))
             {
                 while (await MoveNextOrRecoverAsync(live, null, cancellationToken).ConfigureAwait(false))
@@ -122,12 +131,15 @@ public sealed partial class EventStore
     }
 
     /// <summary>
-    /// Live events from <paramref name="startRevision"/> on, in position order: from the store's shared watch
-    /// (<see cref="SharedLogWatch"/>), or from a watch of the caller's own when the shared one has moved past
-    /// that revision.
+    /// Live events from <paramref name="startRevision"/> on, in position order, from the store's shared watch
+    /// (<see cref="SharedLogWatch"/>). When the shared watch has moved past that revision (it started for a subscriber
+    /// whose catch-up read ended later, or it no longer keeps that far back): null, for the caller to catch up from
+    /// storage again, which ends at a later revision; after <see cref="MaxSharedWatchMisses"/> misses in a row, a
+    /// watch of the caller's own.
     /// </summary>
-    private IAsyncEnumerable<RecordedEvent> LiveLogAsync(long startRevision, CancellationToken cancellationToken) =>
-        _sharedWatch.TryJoin(startRevision, cancellationToken) ?? WatchLogAsync(startRevision, cancellationToken);
+    private IAsyncEnumerable<RecordedEvent>? LiveLogAsync(long startRevision, int misses, CancellationToken cancellationToken) =>
+        _sharedWatch.TryJoin(startRevision, cancellationToken)
+        ?? (misses < MaxSharedWatchMisses ? null : WatchLogAsync(startRevision, cancellationToken));
 
     /// <summary>Events of every batch committed from <paramref name="startRevision"/> on, in position order, from an etcd watch.</summary>
     private async IAsyncEnumerable<RecordedEvent> WatchLogAsync(long startRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
