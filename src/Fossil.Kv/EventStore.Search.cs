@@ -123,8 +123,14 @@ public sealed partial class EventStore
                     pool.Add(index);
                     continue;
                 }
-                // No index: the segment has no events, or it was sealed and its files came into place (and its
-                // index was let go) while this query waited for the index to catch up; then the files serve it.
+                // No index: the segment has no events, or it was sealed and its files came into place (and its index
+                // was let go) while this query waited for the index to catch up. Then the files serve it, though the
+                // record this query read still says Active.
+                if (_local.TryGet(record.Id) is { } settled)
+                {
+                    pool.Add(new FileSearchSegment(record.Id, settled));
+                    continue;
+                }
                 if (record.Status != SegmentStatus.Sealed || record.DocumentCount == 0) continue;
             }
             if (record.Status == SegmentStatus.Sealed && await MaterializeForSearchAsync(view, cancellationToken).ConfigureAwait(false) is { } built)
