@@ -31,7 +31,7 @@ public sealed partial class EventStore
         var ef = Math.Max(query.Ef ?? settings.HnswEfSearch, query.K);
         var pool = await OpenSearchPoolAsync(query.From, query.To, cancellationToken).ConfigureAwait(false);
         var answers = await Task.WhenAll(pool.Select(segment => Task.Run(
-            () => segment.Search(query.Vector, query.K, ef, filter) ?? FilesOf(segment)?.Search(query.Vector, query.K, ef, filter) ?? [],
+            () => segment.Search(query.Vector, query.K, ef, filter) ?? FilesOf(segment.Segment)?.Search(query.Vector, query.K, ef, filter) ?? [],
             cancellationToken))).ConfigureAwait(false);
         var nearest = answers.SelectMany(a => a).OrderBy(r => r.Distance).ThenBy(r => r.Event.Position).Take(query.K);
         // float32 rounding leaves an identical vector at a cosine distance of about -1e-7; cosine and l2 are never below 0.
@@ -64,7 +64,7 @@ public sealed partial class EventStore
         // Each segment's postings are in commit order, so its first `limit` are all it can contribute.
         var events = new List<RecordedEvent>();
         foreach (var segment in pool)
-            events.AddRange(segment.ReadEntity(entity, limit) ?? FilesOf(segment)?.ReadEntity(entity, limit) ?? []);
+            events.AddRange(segment.ReadEntity(entity, limit) ?? FilesOf(segment.Segment)?.ReadEntity(entity, limit) ?? []);
         return [.. events.OrderBy(e => e.Position).Take(limit)];
     }
 
@@ -84,7 +84,7 @@ public sealed partial class EventStore
         var weights = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var segment in pool)
         {
-            foreach (var pair in segment.GetRelated(entity) ?? FilesOf(segment)?.GetRelated(entity) ?? [])
+            foreach (var pair in segment.GetRelated(entity) ?? FilesOf(segment.Segment)?.GetRelated(entity) ?? [])
                 weights[pair.Other] = weights.GetValueOrDefault(pair.Other) + pair.Count;
         }
         return [.. weights
@@ -111,9 +111,9 @@ public sealed partial class EventStore
             var record = view.Record;
             if (record.Status is not (SegmentStatus.Active or SegmentStatus.Sealed)) continue;
             if ((from is { } start && record.TimeRange.End <= start.UtcDateTime) || (to is { } end && record.TimeRange.Start > end.UtcDateTime)) continue;
-            if (record.Status == SegmentStatus.Sealed && _local.TryGet(record.Id) is { } files)
+            if (record.Status == SegmentStatus.Sealed && FilesOf(record.Id) is { } files)
             {
-                pool.Add(new FileSearchSegment(record.Id, files));
+                pool.Add(files);
                 continue;
             }
             if (_search.Covers(view))
@@ -126,9 +126,9 @@ public sealed partial class EventStore
                 // No index: the segment has no events, or it was sealed and its files came into place (and its index
                 // was let go) while this query waited for the index to catch up. Then the files serve it, though the
                 // record this query read still says Active.
-                if (_local.TryGet(record.Id) is { } settled)
+                if (FilesOf(record.Id) is { } settled)
                 {
-                    pool.Add(new FileSearchSegment(record.Id, settled));
+                    pool.Add(settled);
                     continue;
                 }
                 if (record.Status != SegmentStatus.Sealed || record.DocumentCount == 0) continue;
@@ -146,6 +146,7 @@ public sealed partial class EventStore
     internal int InMemorySearchSegments => _search.Count;
 
     /// <summary>The files of a segment whose in-memory index was released during a query (it was just materialized).</summary>
-    private FileSearchSegment? FilesOf(ISearchSegment segment) =>
-        _local.TryGet(segment.Segment) is { } files ? new FileSearchSegment(segment.Segment, files) : null;
+    /// <summary>The segment's local files as a search index, when this node has them.</summary>
+    private FileSearchSegment? FilesOf(SegmentId segment) =>
+        _local.TryGet(segment) is { } files ? new FileSearchSegment(segment, files) : null;
 }

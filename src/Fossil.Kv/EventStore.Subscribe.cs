@@ -51,7 +51,11 @@ public sealed partial class EventStore
                     break;
                 }
             }
-            if (LiveLogAsync(snapshot + 1, sharedWatchMisses++, cancellationToken) is not { } feed) continue;
+            if (LiveLogAsync(snapshot + 1, sharedWatchMisses, cancellationToken) is not { } feed)
+            {
+                sharedWatchMisses++;
+                continue;
+            }
             sharedWatchMisses = 0;
             var live = feed.GetAsyncEnumerator(cancellationToken);
             await using (live.ConfigureAwait(false))
@@ -95,7 +99,11 @@ public sealed partial class EventStore
                     last = e.Version;
                 }
             }
-            if (LiveLogAsync(snapshot + 1, sharedWatchMisses++, cancellationToken) is not { } feed) continue;
+            if (LiveLogAsync(snapshot + 1, sharedWatchMisses, cancellationToken) is not { } feed)
+            {
+                sharedWatchMisses++;
+                continue;
+            }
             sharedWatchMisses = 0;
             var live = feed.GetAsyncEnumerator(cancellationToken);
             await using (live.ConfigureAwait(false))
