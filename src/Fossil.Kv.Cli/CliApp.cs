@@ -101,9 +101,31 @@ public static class CliApp
 
     internal static async Task WriteErrorAsync(TextWriter stderr, string message)
     {
-        var line = string.Join(' ', message.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
-        await stderr.WriteLineAsync($"error: {line}");
+        await stderr.WriteLineAsync($"error: {OneLine(message)}");
         await stderr.FlushAsync();
+    }
+
+    /// <summary>
+    /// The message on one line that a terminal shows as it is: whitespace runs become one space, and any other control
+    /// character (a refused stream name may hold an escape sequence) is written as <c>\uXXXX</c> instead of being obeyed.
+    /// </summary>
+    internal static string OneLine(string message)
+    {
+        var line = new System.Text.StringBuilder(message.Length);
+        var pendingSpace = false;
+        foreach (var c in message)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                pendingSpace = line.Length > 0;
+                continue;
+            }
+            if (pendingSpace) line.Append(' ');
+            pendingSpace = false;
+            if (char.IsControl(c)) line.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            else line.Append(c);
+        }
+        return line.ToString();
     }
 
     /// <summary>
@@ -117,7 +139,7 @@ public static class CliApp
     }
 
     /// <summary>The one place where exceptions become exit codes and messages.</summary>
-    internal static (int Code, string Message) Describe(Exception exception, IReadOnlyList<string> endpoints)
+    internal static (int Code, string Message) Describe(Exception exception, IReadOnlyList<string> endpoints, string? segmentDirectory = null)
     {
         var where = endpoints.Count == 0 ? "" : $" at {string.Join(",", endpoints)}";
         return exception switch
@@ -140,6 +162,10 @@ public static class CliApp
             OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
             // Flags and input are checked before they get here: a JSON failure is a corrupt record in etcd (/meta/...).
             System.Text.Json.JsonException => (ExitCodes.Failure, $"a record of the store in etcd{where} is not valid JSON (corrupt or written by something else): {exception.Message}"),
+            // .NET's file-system messages name a path deep inside the directory ("Could not find a part of the path
+            // '.../x/.tmp-...'"); the operator needs to hear which option it came from.
+            IOException or UnauthorizedAccessException when segmentDirectory is not null =>
+                (ExitCodes.Failure, $"--dir '{Path.GetFullPath(segmentDirectory)}' cannot be used as the segment directory (it must be a directory this user can write, or a path where one can be made): {exception.Message}"),
             IOException or UnauthorizedAccessException => (ExitCodes.Failure, exception.Message),
             _ => (ExitCodes.Failure, $"unexpected failure: {exception.GetType().Name}: {exception.Message}"),
         };

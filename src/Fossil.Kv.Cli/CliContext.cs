@@ -83,7 +83,18 @@ internal sealed class CliContext : IAsyncDisposable
     private EtcdSecurity Security { get; init; } = new(null, null, null, null, null);
 
     /// <summary>Where this machine keeps materialized segments (<c>segment.directory</c>), for commands that touch local files.</summary>
-    public string SegmentDirectory { get; set; } = "./data/segments";
+    public string SegmentDirectory
+    {
+        get;
+        set
+        {
+            field = value;
+            TouchesSegmentDirectory = true;
+        }
+    } = "./data/segments";
+
+    /// <summary>The command works on local segment files (it took <c>--dir</c>): a file-system failure is about that directory.</summary>
+    public bool TouchesSegmentDirectory { get; private set; }
 
     public FossilOptions StoreOptions() => new()
     {

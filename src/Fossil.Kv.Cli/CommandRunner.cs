@@ -19,7 +19,7 @@ internal sealed class CommandRunner(GlobalOptions globals, TextWriter stdout, Te
             }
             catch (Exception e)
             {
-                var (code, message) = CliApp.Describe(e, context?.Endpoints ?? []);
+                var (code, message) = CliApp.Describe(e, context?.Endpoints ?? [], context is { TouchesSegmentDirectory: true } ? context.SegmentDirectory : null);
                 await stdout.FlushAsync(CancellationToken.None);
                 await CliApp.WriteErrorAsync(stderr, message);
                 return code;

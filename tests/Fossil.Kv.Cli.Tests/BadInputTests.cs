@@ -34,6 +34,8 @@ public sealed class BadInputTests(EtcdFixture etcd) : CliTestBase(etcd)
         ["append to an empty stream name"] = Invalid(["streams", "append", "", "--type", "T"], "must not be empty") with { Fresh = true },
         ["append to a 257-byte stream name"] = Invalid(["streams", "append", new string('n', 257), "--type", "T"], "257 bytes", "limit is 256") with { Fresh = true },
         ["append to a stream name with a control character"] = Invalid(["streams", "append", "a\u0001b", "--type", "T"], "control characters", "U+0001"),
+        ["append to a stream name with an escape sequence"] = Invalid(["streams", "append", "a\u001b[31mb", "--type", "T"], "control characters", "a\\u001B[31mb"),
+        ["append to a stream name that was not UTF-8"] = Invalid(["streams", "append", "bad\uFFFDname", "--type", "T"], "not valid UTF-8") with { Fresh = true },
         ["read an empty stream name"] = Invalid(["streams", "read", ""], "must not be empty"),
         ["info of a stream name with a newline"] = Invalid(["streams", "info", "a\nb"], "control characters"),
         ["tail a 257-byte stream name"] = Invalid(["streams", "tail", new string('n', 257), "--count", "1"], "257 bytes"),
@@ -51,6 +53,8 @@ public sealed class BadInputTests(EtcdFixture etcd) : CliTestBase(etcd)
         // Vectors and entities: the CLI parses the numbers; finiteness, the dimension and entity names are the store's rules and messages.
         ["a vector with a word in it"] = Append(["--vector", "1,x,3"], "--vector", "component 1 ('x') is not a number") with { Fresh = true },
         ["an empty vector"] = Append(["--vector", ""], "--vector has no numbers") with { Fresh = true },
+        ["a vector with two commas in a row"] = Append(["--vector", "1,,3"], "--vector", "component 1 is empty") with { Fresh = true },
+        ["a vector with a trailing comma"] = Append(["--vector", "1,2,"], "component 2 is empty") with { Fresh = true },
         ["a vector with NaN"] = Append(["--vector", "1,NaN,3"], "Event 0 of the append to", "non-finite vector value (NaN) at index 1"),
         ["a vector with a value beyond float"] = Append(["--vector=1e39,0,0"], "non-finite vector value", "at index 0"),
         ["an all-zero vector under cosine"] = Append(["--vector", "0,0,0"], "all-zero vector", "vector.metric"),
@@ -139,6 +143,7 @@ public sealed class BadInputTests(EtcdFixture etcd) : CliTestBase(etcd)
 
         var error = result.AssertFails(command.ExitCode);
         Assert.Empty(result.Stdout);
+        Assert.False(result.Stderr.Any(c => char.IsControl(c) && c is not '\n' and not '\r'), "the error line holds a raw control character a terminal would obey");
         foreach (var mention in command.Mentions) Assert.Contains(mention.Replace("{id}", id, StringComparison.Ordinal), error, StringComparison.Ordinal);
         var after = await KeyspaceSnapshot.TakeAsync(Etcd.Endpoints, cli.Prefix + "/");
         var changes = before.ChangesTo(after);

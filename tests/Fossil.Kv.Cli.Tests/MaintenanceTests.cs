@@ -44,6 +44,21 @@ public sealed class MaintenanceTests(OwnEtcdFixture etcd)
     }
 
     [Fact]
+    public async Task compact_at_the_current_revision_twice_succeeds_and_says_there_was_nothing_to_do()
+    {
+        var cli = NewCli();
+        await cli.AppendAsync("s");
+        var first = (await cli.RunAsync("etcd", "compact", "--yes", "--json")).Json;
+
+        // Nothing written in between: the current revision is the one just compacted at.
+        var again = await cli.RunAsync("etcd", "compact", "--yes");
+
+        Assert.False(first.GetProperty("already_compacted").GetBoolean());
+        Assert.Equal(ExitCodes.Success, again.ExitCode);
+        Assert.Contains("already compacted", again.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task compact_rejects_a_future_or_compacted_revision()
     {
         var cli = NewCli();

@@ -103,6 +103,8 @@ public sealed class SearchTests(EtcdFixture etcd) : CliTestBase(etcd), IDisposab
     [Theory]
     [InlineData("dimension", "search", "--vector", "1,2")]
     [InlineData("not a number", "search", "--vector", "1,x,3")]
+    [InlineData("component 1 is empty", "search", "--vector", "1,,3")]
+    [InlineData("component 2 is empty", "search", "--vector", "1,3,")]
     [InlineData("k must", "search", "--vector", "1,2,3", "-k", "0")]
     [InlineData("is before from", "search", "--vector", "1,2,3", "--from", "2026-11-22T10:00:00Z", "--to", "2026-11-22T09:00:00Z")]
     [InlineData("--from", "search", "--vector", "1,2,3", "--from", "yesterday")]

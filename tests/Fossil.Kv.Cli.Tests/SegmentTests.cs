@@ -100,6 +100,27 @@ public sealed class SegmentTests(EtcdFixture etcd) : CliTestBase(etcd)
     }
 
     [Fact]
+    public async Task segments_materialize_into_a_dir_that_is_a_file_names_the_option_and_leaves_the_file_alone()
+    {
+        var cli = NewCli();
+        var file = Path.GetTempFileName();
+        try
+        {
+            var sid = (await cli.AppendAsync("order-1")).GetProperty("segment").GetString()!;
+            (await cli.RunAsync("segments", "seal", sid, "--json")).AssertSucceeded();
+
+            var error = (await cli.RunAsync("segments", "materialize", sid, "--dir", file)).AssertFails(ExitCodes.Failure);
+
+            Assert.Contains($"--dir '{file}' cannot be used as the segment directory", error, StringComparison.Ordinal);
+            Assert.True(File.Exists(file) && new FileInfo(file).Length == 0, "the file given as --dir was changed");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task segments_evict_removes_the_files_materialized_under_dir()
     {
         var cli = NewCli();

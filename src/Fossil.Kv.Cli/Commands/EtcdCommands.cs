@@ -51,7 +51,18 @@ internal static class EtcdCommands
             await context.ConfirmAsync(
                 $"compact etcd at {string.Join(",", context.Endpoints)} before revision {target} (older versions of every key become unreadable)",
                 result.GetValue(yes));
-            await context.Etcd.CompactAsync(new CompactionRequest { Revision = target, Physical = result.GetValue(physical) }, context.CancellationToken);
+            // Without --revision the ask is "no history before now": when nothing was written since the last compaction
+            // that already holds, and a second run (from cron, say) succeeds. An explicit revision that is gone fails, as
+            // etcdctl does: the operator named a point in history that no longer exists.
+            var alreadyCompacted = false;
+            try
+            {
+                await context.Etcd.CompactAsync(new CompactionRequest { Revision = target, Physical = result.GetValue(physical) }, context.CancellationToken);
+            }
+            catch (EtcdCompactedException) when (result.GetValue(revision) is null)
+            {
+                alreadyCompacted = true;
+            }
             if (context.Json)
             {
                 context.WriteJson(writer =>
@@ -60,11 +71,14 @@ internal static class EtcdCommands
                     writer.WriteNumber("revision", target);
                     writer.WriteNumber("current_revision", current);
                     writer.WriteBoolean("physical", result.GetValue(physical));
+                    writer.WriteBoolean("already_compacted", alreadyCompacted);
                     writer.WriteEndObject();
                 });
                 return;
             }
-            context.Console.WriteLine($"compacted etcd history before revision {target} (current revision {current})");
+            context.Console.WriteLine(alreadyCompacted
+                ? $"etcd history before revision {target} was already compacted; nothing to do (current revision {current})"
+                : $"compacted etcd history before revision {target} (current revision {current})");
         });
         return command;
     }

@@ -26,6 +26,10 @@ internal static class StreamCommands
     /// <summary>The stream argument, checked before etcd is touched, so a bad name never opens (or seeds) a store.</summary>
     private static string ValidStream(string? stream)
     {
+        // .NET decodes the command line as UTF-8 and puts U+FFFD where the bytes were not UTF-8: the name would not be the
+        // one the operator typed. (The HTTP API still takes U+FFFD in a name; percent-encoding there is unambiguous.)
+        if (stream is not null && stream.Contains('\uFFFD', StringComparison.Ordinal))
+            throw CliException.Invalid("the stream name is not valid UTF-8 (its bytes would be stored as U+FFFD, another name); pass the name in UTF-8.");
         Keyspace.StreamName.EnsureValid(stream);
         return stream!;
     }

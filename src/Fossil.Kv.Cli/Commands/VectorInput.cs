@@ -17,16 +17,24 @@ internal static class VectorInput
         HelpName = "x1,x2,...",
     };
 
-    /// <summary>Numbers separated by commas or whitespace, optionally inside a JSON array's brackets.</summary>
+    /// <summary>
+    /// Numbers separated by commas or by whitespace, optionally inside a JSON array's brackets. With commas, every
+    /// component must hold a number: <c>1,,2</c> is a typo, and reading it as two numbers could fix the store's
+    /// vector dimension at the wrong value for good.
+    /// </summary>
     public static float[] Parse(string text, string what)
     {
         var trimmed = text.Trim();
-        if (trimmed.StartsWith('[') && trimmed.EndsWith(']')) trimmed = trimmed[1..^1];
-        var parts = trimmed.Split([',', ' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0) throw CliException.Invalid($"{what} has no numbers.");
+        if (trimmed.StartsWith('[') && trimmed.EndsWith(']')) trimmed = trimmed[1..^1].Trim();
+        if (trimmed.Length == 0) throw CliException.Invalid($"{what} has no numbers.");
+        var parts = trimmed.Contains(',', StringComparison.Ordinal)
+            ? trimmed.Split(',', StringSplitOptions.TrimEntries)
+            : trimmed.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries);
         var values = new float[parts.Length];
         for (var i = 0; i < parts.Length; i++)
         {
+            if (parts[i].Length == 0)
+                throw CliException.Invalid($"{what}: component {i} is empty (two commas in a row, or one at an end).");
             if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
                 throw CliException.Invalid($"{what}: component {i} ('{parts[i]}') is not a number.");
         }
