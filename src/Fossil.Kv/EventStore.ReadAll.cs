@@ -43,7 +43,9 @@ public sealed partial class EventStore
     /// One page of the global log, for a caller that pages by position (the HTTP API's <c>next</c>): up to
     /// <paramref name="maxCount"/> events from <paramref name="from"/> (inclusive), and where to continue. A
     /// full page continues just after its last event; a short one has read to the end of the log as of its
-    /// etcd revision, so it continues after that revision, which a filter that matched nothing moves on too.
+    /// etcd revision, so it continues after that revision (<see cref="Position.EndOfRevision"/>, which no event
+    /// holds: a reader that caught up may subscribe <em>after</em> it without missing the next event), and a
+    /// filter that matched nothing moves on too.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxCount"/> is not positive.</exception>
     public async Task<GlobalLogPage> ReadAllPageAsync(Position from, int maxCount, EventFilter? filter = null, CancellationToken cancellationToken = default)
@@ -52,7 +54,7 @@ public sealed partial class EventStore
         filter?.EnsureValid();
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var (events, snapshot) = await ReadLogPageAsync(from, maxCount, filter ?? EventFilter.None, snapshot: 0, cancellationToken).ConfigureAwait(false);
-        var next = events.Count == maxCount ? events[^1].Position.Successor : Max(from, new Position(snapshot + 1, 0));
+        var next = events.Count == maxCount ? events[^1].Position.Successor : Max(from, Position.EndOfRevision(snapshot));
         return new GlobalLogPage(events, next);
     }
 

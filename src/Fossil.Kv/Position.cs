@@ -19,6 +19,22 @@ public readonly record struct Position(long Revision, int Index) : IComparable<P
     /// <summary>The smallest position after this one: where a reader that has seen this position continues.</summary>
     public Position Successor => Index + 1 < IndexLimit ? this with { Index = Index + 1 } : new Position(Revision + 1, 0);
 
+    /// <summary>
+    /// The largest position before this one, or null before <see cref="Start"/>: reading from a position (inclusive) is
+    /// subscribing after its predecessor (exclusive).
+    /// </summary>
+    public Position? Predecessor =>
+        Index > 0 ? this with { Index = Index - 1 }
+        : Revision > 0 ? new Position(Revision - 1, IndexLimit - 1)
+        : null;
+
+    /// <summary>
+    /// The last position of etcd revision <paramref name="revision"/>, after every event it committed. No event ever holds
+    /// it (a transaction carries at most 4,000 events, indexed from 0), so as a place to go on from it means the same read
+    /// inclusively (<c>from</c>) or exclusively (<c>after</c>): everything committed after that revision.
+    /// </summary>
+    public static Position EndOfRevision(long revision) => new(revision, IndexLimit - 1);
+
     /// <summary>Orders by <see cref="Revision"/>, then <see cref="Index"/>: commit order.</summary>
     public int CompareTo(Position other)
     {

@@ -259,6 +259,43 @@ public sealed class HttpApiTests(NodeFixture node)
         Assert.Equal(["2"], resumed);
     }
 
+    [Fact]
+    public async Task a_stream_subscription_from_a_version_starts_with_that_version()
+    {
+        var stream = NewStream("sse-from");
+        await SendAsync(HttpMethod.Post, Path(stream, "/events"), """{"events":[{"type":"a"},{"type":"b"},{"type":"c"},{"type":"d"}]}""");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var ids = await ReadSseAsync(Path(stream, "/subscribe?from=2"), null, count: 2, null, cancel.Token);
+
+        Assert.Equal(["2", "3"], ids);
+    }
+
+    [Fact]
+    public async Task a_reader_caught_up_on_the_global_log_subscribes_after_or_from_its_next_and_gets_the_next_event()
+    {
+        var prefix = NewStream("handoff");
+        await SendAsync(HttpMethod.Post, Path($"{prefix}/a", "/events"), """{"events":[{"type":"a"}]}""");
+        var next = "0";
+        while (true)
+        {
+            var (_, page) = await SendAsync(HttpMethod.Get, $"/all/events?streamPrefix={Uri.EscapeDataString(prefix)}&from={next}");
+            next = page["next"]!.GetValue<string>();
+            if (page["events"]!.AsArray().Count == 0) break;
+        }
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        string? appended = null;
+
+        // The append happens while the first subscription is open, so it commits right at the end the reader reached.
+        var afterNext = await ReadSseAsync($"/all/subscribe?streamPrefix={Uri.EscapeDataString(prefix)}&after={next}", null, count: 1,
+            async () => appended = (await SendAsync(HttpMethod.Post, Path($"{prefix}/b", "/events"), """{"events":[{"type":"b"}]}""")).Body["position"]!.GetValue<string>(),
+            cancel.Token);
+        var fromNext = await ReadSseAsync($"/all/subscribe?streamPrefix={Uri.EscapeDataString(prefix)}&from={next}", null, count: 1, null, cancel.Token);
+
+        Assert.Equal([appended!], afterNext);
+        Assert.Equal([appended!], fromNext);
+    }
+
     private async Task<List<string>> ReadSseAsync(string path, string? lastEventId, int count, Func<Task>? whileOpen, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);

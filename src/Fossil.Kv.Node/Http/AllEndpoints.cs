@@ -36,7 +36,7 @@ internal static class AllEndpoints
     private static async Task SubscribeAsync(HttpContext context, EventStore store)
     {
         var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
-        var after = lastEventId.Length > 0 ? ParsePosition(lastEventId, "Last-Event-ID") : ParsePosition(QueryValues.Text(context.Request.Query["after"]), "after");
+        var after = lastEventId.Length > 0 ? ParsePosition(lastEventId, "Last-Event-ID") : StartAfter(context.Request.Query);
         var withVectors = QueryValues.WithVectors(context.Request.Query);
         await ServerSentEvents.StreamAsync(context, store.SubscribeToAllAsync(after, Filter(context), context.RequestAborted),
             e => e.Position.ToString(), withVectors);
@@ -50,8 +50,28 @@ internal static class AllEndpoints
         return filter;
     }
 
-    private static Position? ParsePosition(string? text, string name) =>
-        text is null ? null
-        : Position.TryParse(text, out var position) ? position
-        : throw new InvalidRequestException($"{name} must be a position like 00000000000000012345-0007 (got '{text}').");
+    /// <summary>
+    /// Where a subscription starts: <c>after</c> a position (exclusive, as the SSE id a client saw last), or <c>from</c> one
+    /// (inclusive, as <c>GET /all/events</c> reads, so its <c>next</c> carries on a read with no event missed).
+    /// </summary>
+    private static Position? StartAfter(IQueryCollection query)
+    {
+        var after = QueryValues.Text(query["after"]);
+        var from = QueryValues.Text(query["from"]);
+        if (after is not null && from is not null)
+            throw new InvalidRequestException("give after (exclusive) or from (inclusive), not both.");
+        return from is not null ? ParsePosition(from, "from")!.Value.Predecessor : ParsePosition(after, "after");
+    }
+
+    private static Position? ParsePosition(string? text, string name)
+    {
+        if (text is null) return null;
+        if (Position.TryParse(text, out var position)) return position;
+        // The right shape with numbers out of range deserves its own message: "must be like" would describe what was sent.
+        var match = System.Text.RegularExpressions.Regex.Match(text, @"^(?<revision>[0-9]+)(-(?<index>[0-9]+))?$");
+        if (match.Success)
+            throw new InvalidRequestException(
+                $"{name} is out of range (got '{text}'): the revision must be at most {long.MaxValue} and the index below {Position.IndexLimit}.");
+        throw new InvalidRequestException($"{name} must be a position like 00000000000000012345-0007 (got '{text}').");
+    }
 }

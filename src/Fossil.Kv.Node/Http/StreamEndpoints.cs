@@ -109,14 +109,28 @@ internal static class StreamEndpoints
         // The subscription checks the name only when first enumerated, after the 200 and its headers are sent.
         Keyspace.StreamName.EnsureValid(stream);
         var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
-        var (after, source) = lastEventId.Length > 0 ? (lastEventId, "Last-Event-ID") : (context.Request.Query["after"].ToString(), "after");
-        long? afterVersion = after.Length == 0 ? null
-            : long.TryParse(after, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var version) && version is >= -1 and <= StreamState.MaxVersion ? version
-            : throw new InvalidRequestException($"{source} must be a stream version, -1 to {StreamState.MaxVersion} (got '{after}').");
+        long? afterVersion;
+        if (lastEventId.Length > 0)
+        {
+            afterVersion = ParseVersion(lastEventId, "Last-Event-ID", -1);
+        }
+        else
+        {
+            // after is exclusive (the SSE id seen last); from is inclusive, as GET .../events reads, so its next carries on.
+            var after = context.Request.Query["after"].ToString();
+            var from = context.Request.Query["from"].ToString();
+            if (after.Length > 0 && from.Length > 0) throw new InvalidRequestException("give after (exclusive) or from (inclusive), not both.");
+            afterVersion = from.Length > 0 ? ParseVersion(from, "from", 0) - 1 : after.Length > 0 ? ParseVersion(after, "after", -1) : null;
+        }
         var withVectors = QueryValues.WithVectors(context.Request.Query);
         await ServerSentEvents.StreamAsync(context, store.SubscribeToStreamAsync(stream, afterVersion, context.RequestAborted),
             e => e.Version.ToString(CultureInfo.InvariantCulture), withVectors);
     }
+
+    private static long ParseVersion(string text, string name, long least) =>
+        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var version) && version >= least && version <= StreamState.MaxVersion
+            ? version
+            : throw new InvalidRequestException($"{name} must be a stream version, {least} to {StreamState.MaxVersion} (got '{text}').");
 
     internal static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
     {

@@ -107,12 +107,16 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
     public async ValueTask<WindowView> GetCurrentWindowAsync(CancellationToken cancellationToken)
     {
         var window = _window;
-        if (window is not null && context.UtcNow < window.Record.End) return window;
+        if (window is not null && context.UtcNow < EndOf(window.Record, _settings)) return window;
         window = await ReadWindowAsync(cancellationToken).ConfigureAwait(false);
-        while (window is null || context.UtcNow >= window.Record.End)
+        while (window is null || context.UtcNow >= EndOf(window.Record, _settings))
             window = await RotateAsync(window, partitionToSplit: null, cancellationToken).ConfigureAwait(false);
         return window;
     }
+
+    /// <summary>When <paramref name="window"/> stops taking writes under <paramref name="settings"/> (<see cref="SegmentWindows.EndUnder"/>).</summary>
+    private static DateTime EndOf(WindowRecord window, StoreSettings settings) =>
+        SegmentWindows.EndUnder(window.Start, window.End, settings.SegmentDuration);
 
     /// <summary>Adopts a window seen in a failed Txn's reads, if it is newer than the cached one.</summary>
     public void Observe(WindowView window)
@@ -148,6 +152,8 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
             ForgetSettings();
             var settings = await GetSettingsAsync(cancellationToken).ConfigureAwait(false);
             var now = context.UtcNow;
+            // The caller judged the window ended by settings up to a few seconds old; the fresh ones may say otherwise.
+            if (partitionToSplit is null && current is not null && now < EndOf(current.Record, settings)) return current;
             var next = partitionToSplit is { } partition && current is not null
                 ? SplitPartition(current.Record, partition)
                 : NewWindow(current?.Record, settings, now);
@@ -175,6 +181,10 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
             {
                 if (old.Record.Status != SegmentStatus.Active) continue;
                 var sealedRecord = old.Record with { Status = SegmentStatus.Sealed, SealedAt = now };
+                // A window cut short by a shorter segment.duration took writes until now: its range says so, and retention
+                // counts from there. (The next window starts on the new duration's boundary, at or a little before now.)
+                var range = old.Record.TimeRange;
+                if (partitionToSplit is null && now < range.End) sealedRecord = sealedRecord with { TimeRange = new TimeRange(range.Start, now) };
                 txn.Success.Add(Ops.Put(Keys.Segment(old.Record.Id), sealedRecord.ToJsonBytes()));
             }
             txn.Failure.Add(Ops.Get(Keys.Window));
@@ -200,10 +210,13 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
 
     private static WindowRecord NewWindow(WindowRecord? current, StoreSettings settings, DateTime now)
     {
-        var start = SegmentWindows.StartOf(now, settings.SegmentDuration);
+        var duration = settings.SegmentDuration;
+        var start = SegmentWindows.StartOf(now, duration);
         // Never go back in time: a node whose clock lags still moves forward from the current window.
-        if (current is not null && start < current.End) start = current.End;
-        var end = start + settings.SegmentDuration;
+        if (current is not null && SegmentWindows.EndUnder(current.Start, current.End, duration) is var currentEnd && start < currentEnd) start = currentEnd;
+        // Windows end on the duration's UTC boundaries: after a change of segment.duration the first window may start
+        // off a boundary (where the last one ended) and is then shorter, so that every later one is aligned.
+        var end = SegmentWindows.NextBoundary(start, duration);
         var partitions = settings.SegmentPartitions;
         return new WindowRecord
         {

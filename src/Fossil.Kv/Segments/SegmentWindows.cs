@@ -12,4 +12,20 @@ public static class SegmentWindows
         var aligned = sinceEpoch - (((sinceEpoch % duration.Ticks) + duration.Ticks) % duration.Ticks);
         return new DateTime(DateTime.UnixEpoch.Ticks + aligned, DateTimeKind.Utc);
     }
+
+    /// <summary>The first window boundary of length <paramref name="duration"/> strictly after <paramref name="utc"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="duration"/> is not positive.</exception>
+    public static DateTime NextBoundary(DateTime utc, TimeSpan duration) => StartOf(utc, duration) + duration;
+
+    /// <summary>
+    /// When a window that began at <paramref name="start"/> and was made to last until <paramref name="end"/> stops taking
+    /// writes under the <paramref name="duration"/> now configured: at its end, or sooner, at the first boundary of a
+    /// shorter duration set since it began. A change of <c>segment.duration</c> so applies at the new duration's next
+    /// UTC boundary rather than when a long window (a day, by default) runs out.
+    /// </summary>
+    public static DateTime EndUnder(DateTime start, DateTime end, TimeSpan duration)
+    {
+        var boundary = NextBoundary(start, duration);
+        return boundary < end ? boundary : end;
+    }
 }

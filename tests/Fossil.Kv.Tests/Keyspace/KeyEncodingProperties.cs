@@ -94,6 +94,26 @@ public sealed class KeyEncodingProperties
     }
 
     [Fact]
+    public void a_positions_predecessor_and_successor_are_its_neighbours_in_commit_order()
+    {
+        // etcd's revisions are far below long.MaxValue; the last one has no successor.
+        var positions = Numbers.Generator.Where(r => r < long.MaxValue)
+            .SelectMany(r => Gen.Choose(0, Position.IndexLimit - 1).Select(i => new Position(r, i))).ToArbitrary();
+        Check.QuickThrowOnFailure(Prop.ForAll(positions, p =>
+            p.Successor > p && p.Successor.Predecessor == p
+            && (p.Predecessor is not { } before || (before < p && before.Successor == p))));
+        Assert.Null(Position.Start.Predecessor);
+    }
+
+    [Fact]
+    public void the_end_of_a_revision_is_after_every_event_a_transaction_can_hold_and_before_the_next_revision()
+    {
+        // Reading from it and subscribing after it mean the same only while no event can sit at it.
+        Assert.True(Fossil.Kv.Appends.AppendLimits.MaxEventsPerTxn <= Position.EndOfRevision(7).Index);
+        Assert.Equal(new Position(8, 0), Position.EndOfRevision(7).Successor);
+    }
+
+    [Fact]
     public void root_prefix_is_normalised_and_applied_to_every_key()
     {
         Assert.Equal("/app/meta/config", Encoding.UTF8.GetString(new KeyLayout("app/").Config));

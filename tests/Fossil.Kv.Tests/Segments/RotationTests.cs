@@ -96,4 +96,54 @@ public sealed class RotationTests(EtcdFixture etcd)
         Assert.Equal([first.Segment, next.Segment], (await store.GetStreamAsync("hand")).Segments.Select(s => s.Segment));
         await Assert.ThrowsAsync<SegmentNotFoundException>(() => store.SealSegmentAsync("20000101T000000Z-p00-g000"));
     }
+
+    private static readonly DateTime Midnight = new(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    private Task<EventStore> StoreOnClockAsync(ManualClock clock, string duration) =>
+        StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.TimeProvider = clock;
+            o.Segment.Duration = duration;
+            o.Segment.Partitions = 1;
+        });
+
+    private static async Task<SegmentId> AppendAsync(EventStore store) =>
+        SegmentId.Parse((await store.AppendToStreamAsync("timed", StreamState.Any, StoreFactory.Events(1))).Segment);
+
+    [Fact]
+    public async Task a_shorter_duration_applies_at_its_next_boundary_and_the_cut_window_ends_when_it_stopped_taking_writes()
+    {
+        var clock = new ManualClock(Midnight);
+        await using var store = await StoreOnClockAsync(clock, "1h");
+        var hourly = await AppendAsync(store);
+        clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(20));
+
+        await store.UpdateSettingsAsync(new System.Text.Json.Nodes.JsonObject { ["segment.duration"] = "1m" });
+        var minutely = await AppendAsync(store);
+
+        // Not at 01:00, when the hour would have ended: at once, since 00:01, the minute's first boundary, has passed.
+        Assert.Equal(Midnight.AddMinutes(10), minutely.WindowStart);
+        var cut = await store.GetSegmentAsync(hourly.ToString());
+        Assert.Equal(SegmentStatus.Sealed, cut.Status);
+        Assert.Equal(new TimeRange(Midnight, Midnight.AddMinutes(10).AddSeconds(20)), cut.TimeRange);
+        Assert.Equal(new TimeRange(Midnight.AddMinutes(10), Midnight.AddMinutes(11)), (await store.GetSegmentAsync(minutely.ToString())).TimeRange);
+    }
+
+    [Fact]
+    public async Task after_a_change_of_duration_windows_come_back_to_the_new_durations_utc_boundaries()
+    {
+        var clock = new ManualClock(Midnight.AddSeconds(5));
+        await using var store = await StoreOnClockAsync(clock, "10s");
+        Assert.Equal(Midnight, (await AppendAsync(store)).WindowStart);
+
+        await store.UpdateSettingsAsync(new System.Text.Json.Nodes.JsonObject { ["segment.duration"] = "1m" });
+        clock.Advance(TimeSpan.FromSeconds(7)); // 00:00:12: the 10 s window has ended
+        var bridging = await AppendAsync(store);
+        clock.Advance(TimeSpan.FromMinutes(1)); // 00:01:12
+        var aligned = await AppendAsync(store);
+
+        // The window after the 10 s one starts where it ended and runs to the next whole minute, not for a minute.
+        Assert.Equal(new TimeRange(Midnight.AddSeconds(10), Midnight.AddMinutes(1)), (await store.GetSegmentAsync(bridging.ToString())).TimeRange);
+        Assert.Equal(new TimeRange(Midnight.AddMinutes(1), Midnight.AddMinutes(2)), (await store.GetSegmentAsync(aligned.ToString())).TimeRange);
+    }
 }
