@@ -259,6 +259,22 @@ public sealed class HttpApiTests(NodeFixture node)
         Assert.Equal(["2"], resumed);
     }
 
+    [Theory]
+    [InlineData("backward")]
+    [InlineData("BACKWARD")]
+    [InlineData("Backwards")]
+    public async Task a_stream_reads_backward_from_its_end_whatever_the_case_of_direction(string direction)
+    {
+        var stream = NewStream("backward");
+        await SendAsync(HttpMethod.Post, Path(stream, "/events"), """{"events":[{"type":"a"},{"type":"b"},{"type":"c"}]}""");
+
+        var (status, page) = await SendAsync(HttpMethod.Get, Path(stream, $"/events?direction={direction}&limit=2"));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal([2L, 1L], page["events"]!.AsArray().Select(e => e!["version"]!.GetValue<long>()));
+        Assert.Equal(0, page["next"]!.GetValue<long>());
+    }
+
     [Fact]
     public async Task a_stream_subscription_from_a_version_starts_with_that_version()
     {

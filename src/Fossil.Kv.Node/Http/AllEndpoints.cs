@@ -13,7 +13,7 @@ internal static class AllEndpoints
     {
         var query = context.Request.Query;
         // The global log reads forward only; answering a backward read with a forward page would mislead.
-        if (query["direction"].ToString() is { Length: > 0 } direction && direction is not ("forward" or "forwards"))
+        if (query["direction"].ToString() is { Length: > 0 } direction && direction.ToLowerInvariant() is not ("forward" or "forwards"))
             throw new InvalidRequestException($"direction must be forward: the global log is read forward from a position (got '{direction}').");
         var from = ParsePosition(QueryValues.Text(query["from"]), "from") ?? Position.Start;
         var limit = QueryValues.Limit(query["limit"], 100, StreamEndpoints.MaxReadLimit);

@@ -75,7 +75,8 @@ internal static class StreamEndpoints
     {
         var stream = StreamRoutes.StreamName(context, "/events");
         var query = context.Request.Query;
-        var direction = query["direction"].ToString() switch
+        // Case-insensitive, as ?status= on /segments is.
+        var direction = query["direction"].ToString().ToLowerInvariant() switch
         {
             "" or "forward" or "forwards" => Direction.Forwards,
             "backward" or "backwards" => Direction.Backwards,
