@@ -113,12 +113,25 @@ public sealed class SegmentStateException(SegmentId segment, string message)
 /// A settings change made on a version of <c>/meta/config</c> that is no longer current (another change came
 /// first); nothing was changed. Read the settings again and decide anew.
 /// </summary>
-public sealed class SettingsChangedException(long expectedRevision, long actualRevision)
-    : FossilException("config_changed", $"/meta/config changed since revision {expectedRevision} (it is at revision {actualRevision} now); read it again and retry.")
+public sealed class SettingsChangedException : FossilException
 {
+    /// <summary>The settings moved from <paramref name="expectedRevision"/> to <paramref name="actualRevision"/>.</summary>
+    public SettingsChangedException(long expectedRevision, long actualRevision)
+        : this(expectedRevision, actualRevision, $"/meta/config changed since revision {expectedRevision} (it is at revision {actualRevision} now); read it again and retry.")
+    {
+    }
+
+    /// <summary>The precondition failed for a reason <paramref name="message"/> gives, such as a weak ETag, which never matches.</summary>
+    public SettingsChangedException(long expectedRevision, long actualRevision, string message)
+        : base("config_changed", message)
+    {
+        ExpectedRevision = expectedRevision;
+        ActualRevision = actualRevision;
+    }
+
     /// <summary>The etcd mod revision of <c>/meta/config</c> the change was based on.</summary>
-    public long ExpectedRevision { get; } = expectedRevision;
+    public long ExpectedRevision { get; }
 
     /// <summary>The mod revision <c>/meta/config</c> is at now.</summary>
-    public long ActualRevision { get; } = actualRevision;
+    public long ActualRevision { get; }
 }

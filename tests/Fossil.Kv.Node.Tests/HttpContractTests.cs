@@ -71,7 +71,10 @@ public sealed class HttpContractTests(NodeFixture node)
         var (_, after, _) = await SendAsync(HttpMethod.Get, "/meta/config");
 
         Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
-        AssertError(JsonNode.Parse(await refused.Content.ReadAsStringAsync()), "config_changed");
+        var error = JsonNode.Parse(await refused.Content.ReadAsStringAsync());
+        AssertError(error, "config_changed");
+        Assert.Contains("weak ETag", error!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(etag, refused.Headers.ETag?.Tag);
         Assert.Equal(current!.ToJsonString(), after!.ToJsonString());
     }
 

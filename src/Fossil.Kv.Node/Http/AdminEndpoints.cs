@@ -30,6 +30,14 @@ internal static class AdminEndpoints
             {
                 throw new InvalidRequestException($"The body is not valid JSON ({e.Message}).");
             }
+            var ifMatch = context.Request.Headers.IfMatch.ToString().Trim();
+            // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag matches nothing, so the precondition fails, saying why.
+            if (ifMatch.StartsWith("W/", StringComparison.Ordinal))
+            {
+                var (_, current) = await store.GetVersionedSettingsAsync(context.RequestAborted);
+                throw new SettingsChangedException(0, current,
+                    $"If-Match holds a weak ETag ({ifMatch}), which never matches: If-Match compares strongly. Send the ETag exactly as GET /meta/config answered it (\"{current}\" now).");
+            }
             var update = ExpectedSettingsRevision(context.Request) is { } expected
                 ? await store.UpdateSettingsAsync(changes, expected, context.RequestAborted)
                 : await store.UpdateSettingsAsync(changes, context.RequestAborted);
@@ -133,15 +141,12 @@ internal static class AdminEndpoints
     internal static string SettingsETag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
 
     /// <summary>
-    /// The revision an <c>If-Match</c> header names (<c>"123"</c>, as GET's ETag), null without one (or with <c>*</c>),
-    /// and 0, which no change has, for a weak tag.
+    /// The revision an <c>If-Match</c> header names (<c>"123"</c>, as GET's ETag), null without one (or with <c>*</c>).
     /// </summary>
     private static long? ExpectedSettingsRevision(HttpRequest request)
     {
         var header = request.Headers.IfMatch.ToString().Trim();
         if (header.Length == 0 || header == "*") return null;
-        // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag matches nothing, so the precondition fails.
-        if (header.StartsWith("W/", StringComparison.Ordinal)) return 0;
         var tag = header.Length >= 2 && header[0] == '"' && header[^1] == '"' ? header[1..^1] : header;
         return long.TryParse(tag, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) && revision > 0
             ? revision
