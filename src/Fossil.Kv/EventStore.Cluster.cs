@@ -64,6 +64,8 @@ public sealed partial class EventStore
     public async Task KeepWindowCurrentAsync(CancellationToken cancellationToken = default)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        // Fresh settings (at most a few seconds old): a shorter segment.duration ends the window early (SegmentWindows.EndUnder).
+        await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
         await _catalog.GetCurrentWindowAsync(cancellationToken).ConfigureAwait(false);
     }
 }
