@@ -99,9 +99,10 @@ public sealed class RotationTests(EtcdFixture etcd)
 
     private static readonly DateTime Midnight = new(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
-    private Task<EventStore> StoreOnClockAsync(ManualClock clock, string duration) =>
+    private Task<EventStore> StoreOnClockAsync(ManualClock clock, string duration, string? prefix = null) =>
         StoreFactory.CreateAsync(etcd.Endpoints, o =>
         {
+            if (prefix is not null) o.RootPrefix = prefix;
             o.TimeProvider = clock;
             o.Segment.Duration = duration;
             o.Segment.Partitions = 1;
@@ -145,5 +146,25 @@ public sealed class RotationTests(EtcdFixture etcd)
         // The window after the 10 s one starts where it ended and runs to the next whole minute, not for a minute.
         Assert.Equal(new TimeRange(Midnight.AddSeconds(10), Midnight.AddMinutes(1)), (await store.GetSegmentAsync(bridging.ToString())).TimeRange);
         Assert.Equal(new TimeRange(Midnight.AddMinutes(1), Midnight.AddMinutes(2)), (await store.GetSegmentAsync(aligned.ToString())).TimeRange);
+    }
+
+    [Fact]
+    public async Task a_shorter_duration_set_by_another_writer_ends_an_idle_window_at_the_background_round()
+    {
+        var clock = new ManualClock(Midnight);
+        var prefix = TestKeys.UniquePrefix();
+        await using var idle = await StoreOnClockAsync(clock, "1h", prefix);
+        await using var other = await StoreOnClockAsync(clock, "1h", prefix);
+        var hourly = await AppendAsync(idle);
+        clock.Advance(TimeSpan.FromMinutes(10));
+
+        await other.UpdateSettingsAsync(new System.Text.Json.Nodes.JsonObject { ["segment.duration"] = "1m" });
+
+        // The idle writer appends nothing more; its background round alone must see the change (within its settings' age).
+        await Poll.UntilAsync(async () =>
+        {
+            await idle.KeepWindowCurrentAsync();
+            return (await other.GetSegmentAsync(hourly.ToString())).Status == SegmentStatus.Sealed;
+        }, TimeSpan.FromSeconds(30), "the idle writer's background round sealed the hour cut short by the new duration");
     }
 }
