@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using Fossil.Kv.Keyspace;
+using Fossil.Kv.Records;
 using Fossil.Kv.Segments;
 using Fossil.Kv.Streams;
 
@@ -41,7 +42,12 @@ internal static class DormantStreams
             if (response.Kvs.Count == 0) continue;
             var head = StreamHead.FromJsonBytes(response.Kvs[0].Value.Span);
             if (head.LastSegment != segment || head.Segments[^1].FinalVersion is not null) continue;
-            var kept = new StreamHead([.. head.Segments.SkipLast(1), head.Segments[^1] with { FinalVersion = version }]);
+            // The last append's entry goes into the head too, so that a late re-send of it is still answered as a repeat.
+            var entryResponse = await context.Etcd.GetAsync(Ops.Bytes(keys.StreamEntry(segment, stream, version)), cancellationToken).ConfigureAwait(false);
+            var finalAppend = entryResponse.Kvs.Count > 0
+                ? FinalAppend.Of(StreamEntry.Parser.ParseFrom(entryResponse.Kvs[0].Value), entryResponse.Kvs[0].ModRevision)
+                : null;
+            var kept = new StreamHead([.. head.Segments.SkipLast(1), head.Segments[^1] with { FinalVersion = version, FinalAppend = finalAppend }]);
             var txn = new TxnRequest();
             txn.Compare.Add(Ops.ModRevisionIs(headKey, response.Kvs[0].ModRevision));
             txn.Success.Add(Ops.Put(headKey, kept.ToJsonBytes()));

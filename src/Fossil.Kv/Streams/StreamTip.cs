@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Fossil.Kv.Records;
 using Fossil.Kv.Segments;
 
@@ -10,7 +11,31 @@ namespace Fossil.Kv.Streams;
 /// is written when the segment expires while it still holds the stream's last event, so the stream's
 /// version survives the segment's eviction.
 /// </summary>
-public sealed record StreamSegmentRef(string Segment, long FirstVersion, long? FinalVersion = null);
+public sealed record StreamSegmentRef(string Segment, long FirstVersion, long? FinalVersion = null)
+{
+    /// <summary>
+    /// The stream's last append in the segment, kept with <see cref="FinalVersion"/>: once the segment's entries leave
+    /// etcd this is what tells that a re-send of that append is a repeat (SPEC §2), not new events.
+    /// </summary>
+    [JsonInclude]
+    internal FinalAppend? FinalAppend { get; init; }
+}
+
+/// <summary>What the entry of a stream's last append in a segment says, for <see cref="StreamSegmentRef.FinalAppend"/>.</summary>
+internal sealed record FinalAppend(long FirstVersion, long LastVersion, int FirstIndex, long BatchPosition, long Revision, byte[] EventIds)
+{
+    public static FinalAppend Of(StreamEntry entry, long revision) =>
+        new(entry.FirstVersion, entry.LastVersion, entry.FirstIndex, entry.BatchPosition, revision, entry.EventIds.ToByteArray());
+
+    public StreamEntry ToEntry() => new()
+    {
+        FirstVersion = FirstVersion,
+        LastVersion = LastVersion,
+        FirstIndex = FirstIndex,
+        BatchPosition = BatchPosition,
+        EventIds = Google.Protobuf.ByteString.CopyFrom(EventIds),
+    };
+}
 
 /// <summary>
 /// <c>/meta/streams/&lt;stream&gt;</c>: the segments a stream has entries in, oldest first. Written only when

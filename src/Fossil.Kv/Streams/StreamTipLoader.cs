@@ -33,12 +33,15 @@ internal static class StreamTipLoader
             StreamTip tip;
             if (head.Segments[^1].FinalVersion is { } final)
             {
-                // The stream's last segment left etcd (archived or evicted) and its version was kept in the head. While
-                // the segment's files exist, they still tell the last append's event ids, so a retry of it stays idempotent.
+                // The stream's last segment left etcd (archived or evicted) and its version was kept in the head. A retry
+                // of its last append stays idempotent: while the segment's files exist (archived) they tell the event ids
+                // of the appends committed last, and once they are gone (evicted) the head kept the last append's entry.
                 var files = await context.Local.GetOrFetchAsync(last, expectedChecksum: null, cancellationToken).ConfigureAwait(false);
                 tip = files is not null && LastEntryIn(files, stream) is { } kept && kept.Entry.LastVersion == final
                     ? new StreamTip(final, head, headKv.ModRevision, kept.Entry, kept.Revision)
-                    : new StreamTip(final, head, headKv.ModRevision, null, 0);
+                    : head.Segments[^1].FinalAppend is { } finalAppend && finalAppend.LastVersion == final
+                        ? new StreamTip(final, head, headKv.ModRevision, finalAppend.ToEntry(), finalAppend.Revision)
+                        : new StreamTip(final, head, headKv.ModRevision, null, 0);
             }
             else if (await ReadLastEntryAsync(context, last, stream, SearchFrom(context, stream, head), cancellationToken).ConfigureAwait(false) is var (entry, revision))
             {

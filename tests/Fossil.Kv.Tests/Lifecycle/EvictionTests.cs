@@ -7,8 +7,13 @@ namespace Fossil.Kv.Tests.Lifecycle;
 public sealed class EvictionTests(EtcdFixture etcd) : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("fossil-evict-").FullName;
+    private readonly string _otherDirectory = Directory.CreateTempSubdirectory("fossil-evict-other-").FullName;
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose()
+    {
+        Directory.Delete(_directory, recursive: true);
+        Directory.Delete(_otherDirectory, recursive: true);
+    }
 
     private static async Task<long> KeyCountAsync(EventStore store, byte[] prefix) =>
         (await store.Etcd.RangeAsync(new Etcdserverpb.RangeRequest { Key = Ops.Bytes(prefix), RangeEnd = Ops.Bytes(KeyLayout.PrefixEnd(prefix)), CountOnly = true })).Count;
@@ -46,6 +51,32 @@ public sealed class EvictionTests(EtcdFixture etcd) : IDisposable
         Assert.Equal([next.Segment], (await store.GetStreamAsync("dormant")).Segments.Select(s => s.Segment));
         Assert.Equal([2L], (await store.ReadStreamAsync("busy").ToListAsync()).Select(e => e.Version));
         Assert.DoesNotContain((await store.ReadAllAsync(Position.Start).ToListAsync()), e => e.Segment == first.Segment);
+    }
+
+    [Fact]
+    public async Task a_late_re_send_of_a_streams_last_append_is_a_repeat_after_its_segment_was_evicted()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.Segment.Partitions = 1;
+            o.Segment.Directory = _directory;
+        });
+        EventData[] last = [StoreFactory.Json("t", "{\"n\":1}", Guid.NewGuid()), StoreFactory.Json("t", "{\"n\":2}", Guid.NewGuid())];
+        await store.AppendToStreamAsync("late", StreamState.NoStream, StoreFactory.Events(1));
+        var original = await store.AppendToStreamAsync("late", StreamState.Any, last);
+        await store.SealSegmentAsync(original.Segment);
+        await store.EvictSegmentAsync(original.Segment);
+        // Another writer, whose tip comes from the head alone: the entries and files are gone.
+        await using var other = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.RootPrefix = store.Context.Options.RootPrefix;
+            o.Segment.Directory = _otherDirectory;
+        });
+
+        var again = await other.AppendToStreamAsync("late", StreamState.Any, last);
+
+        Assert.Equal(original with { IsRepeat = true }, again);
+        Assert.Equal(2, (await other.GetStreamAsync("late")).Version);
     }
 
     [Fact]
