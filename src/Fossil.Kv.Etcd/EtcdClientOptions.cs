@@ -8,6 +8,14 @@ public sealed class EtcdClientOptions
     /// <summary>Client URLs of the members, e.g. <c>http://127.0.0.1:2379</c> (a bare host:port means http).</summary>
     public IList<string> Endpoints { get; set; } = ["http://127.0.0.1:2379"];
 
+    /// <summary>Checks that there is an endpoint and that each one is an http or https URL, so a bad one is named before anything connects.</summary>
+    /// <exception cref="ArgumentException">No endpoint, or one that is not <c>http://host:port</c> or <c>https://host:port</c>.</exception>
+    public void ValidateEndpoints()
+    {
+        if (Endpoints.Count == 0) throw new ArgumentException("No etcd endpoint is configured.", nameof(Endpoints));
+        foreach (var endpoint in Endpoints) _ = new Transport.EtcdEndpoint(endpoint);
+    }
+
     /// <summary>etcd user; when set the client authenticates and sends the token with every call.</summary>
     public string? Username { get; set; }
 

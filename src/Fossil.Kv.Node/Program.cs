@@ -19,9 +19,10 @@ try
     var configured = new FossilOptions();
     FossilConfiguration.Bind(builder.Configuration, configured);
     configured.ToSeedSettings();
+    configured.Etcd.ValidateEndpoints();
     nodeOptions = NodeOptions.From(builder.Configuration);
 }
-catch (Exception e) when (e is InvalidRequestException or InvalidOperationException or FormatException)
+catch (Exception e) when (e is InvalidRequestException or InvalidOperationException or FormatException or ArgumentException)
 {
     await Console.Error.WriteLineAsync($"error: invalid configuration: {e.Message}");
     return 1;
@@ -50,7 +51,17 @@ builder.Services.AddSingleton(nodeOptions);
 builder.Services.AddHostedService<NodeBackgroundService>();
 builder.Services.AddSingleton(_ => new PrometheusMetrics(EventStore.MeterName, NodeMetrics.MeterName));
 builder.Services.AddSingleton<NodeMetrics>();
-var apiKeys = new ApiKeyCheck(builder.Configuration.GetSection("Fossil:Security:ApiKeys").Get<List<ApiKeyOptions>>() ?? []);
+ApiKeyCheck apiKeys;
+try
+{
+    apiKeys = new ApiKeyCheck(builder.Configuration.GetSection("Fossil:Security:ApiKeys").Get<List<ApiKeyOptions>>() ?? []);
+}
+catch (InvalidOperationException e)
+{
+    if (embedded is not null) await embedded.DisposeAsync();
+    await Console.Error.WriteLineAsync($"error: invalid configuration: {e.Message}");
+    return 1;
+}
 var app = builder.Build();
 // Answers routing makes without a body (404 no such endpoint, 405 wrong method) still get the error shape.
 app.UseStatusCodePages(context => ApiErrors.WriteStatusOnlyAsync(context.HttpContext));
@@ -102,6 +113,14 @@ var backgroundServices = app.Services.GetServices<IHostedService>().OfType<Backg
 try
 {
     await app.RunAsync();
+}
+catch (Exception e) when (e is IOException or FormatException or UriFormatException or ArgumentException or InvalidOperationException
+    && !backgroundServices.Any(s => s.ExecuteTask?.IsFaulted == true))
+{
+    // Kestrel could not listen (a port in use, a malformed --urls) or the store's options were refused as it was built
+    // (an etcd endpoint that is not http(s)://host:port): one line and exit 1, like a bad setting, not a crash.
+    await Console.Error.WriteLineAsync($"error: the node did not start: {e.Message}");
+    return 1;
 }
 finally
 {

@@ -21,6 +21,12 @@ public sealed class FossilOptions
     /// <summary>Segment settings (<c>Fossil:Segment:*</c>): seeds for the store-wide ones, and this node's own.</summary>
     public SegmentOptions Segment { get; set; } = new();
 
+    /// <summary>Seeds for <c>vector.dimension</c> and <c>vector.metric</c> (<c>Fossil:Vector:*</c>).</summary>
+    public VectorOptions Vector { get; set; } = new();
+
+    /// <summary>Seeds for the HNSW parameters <c>hnsw.m</c>, <c>hnsw.ef_construction</c>, <c>hnsw.ef_search</c> (<c>Fossil:Hnsw:*</c>).</summary>
+    public HnswOptions Hnsw { get; set; } = new();
+
     /// <summary>Clock for timestamps and windows; tests replace it.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -28,10 +34,45 @@ public sealed class FossilOptions
     public StoreSettings ToSeedSettings()
     {
         var seed = new StoreSettings();
-        foreach (var (name, value) in Segment.SeedValues())
+        foreach (var (name, value) in Segment.SeedValues().Concat(Vector.SeedValues()).Concat(Hnsw.SeedValues()))
             seed = seed.With(name, value);
         return seed;
     }
+
+    private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The seeds given, by setting name: an unset one leaves the store's default.</summary>
+    internal static IEnumerable<(string Name, string Value)> Given(params (string Name, object? Value)[] seeds) =>
+        seeds.Where(s => s.Value is not null).Select(s => (s.Name, s.Value is int i ? Invariant(i) : (string)s.Value!));
+}
+
+/// <summary><c>Fossil:Vector:*</c>: seeds of the store-wide vector settings; unset ones keep the store's defaults (no dimension yet, cosine).</summary>
+public sealed class VectorOptions
+{
+    /// <summary>Seed for <c>vector.dimension</c>; left unset, the store's first vector fixes it.</summary>
+    public int? Dimension { get; set; }
+
+    /// <summary>Seed for <c>vector.metric</c>: <c>cosine</c>, <c>l2</c> or <c>ip</c>.</summary>
+    public string? Metric { get; set; }
+
+    internal IEnumerable<(string Name, string Value)> SeedValues() =>
+        FossilOptions.Given(("vector.dimension", Dimension), ("vector.metric", Metric));
+}
+
+/// <summary><c>Fossil:Hnsw:*</c>: seeds of the store-wide HNSW parameters; unset ones keep the store's defaults.</summary>
+public sealed class HnswOptions
+{
+    /// <summary>Seed for <c>hnsw.m</c>: links per node per layer.</summary>
+    public int? M { get; set; }
+
+    /// <summary>Seed for <c>hnsw.ef_construction</c>: candidates kept while building.</summary>
+    public int? EfConstruction { get; set; }
+
+    /// <summary>Seed for <c>hnsw.ef_search</c>: candidates kept while searching.</summary>
+    public int? EfSearch { get; set; }
+
+    internal IEnumerable<(string Name, string Value)> SeedValues() =>
+        FossilOptions.Given(("hnsw.m", M), ("hnsw.ef_construction", EfConstruction), ("hnsw.ef_search", EfSearch));
 }
 
 /// <summary><c>Fossil:Segment:*</c>, named after the seed's <c>segment.*</c> settings.</summary>

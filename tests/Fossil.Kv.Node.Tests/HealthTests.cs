@@ -81,21 +81,53 @@ public sealed class HealthTests(EtcdFixture etcd)
     [InlineData("--Fossil:Segment:Duration=soon", "segment.duration")]
     [InlineData("--Fossil:Segment:Partitions=99", "segment.partitions")]
     [InlineData("--Fossil:Segment:MaxSize=huge", "segment.max_size")]
-    public async Task node_refuses_to_start_with_an_invalid_setting_and_names_it(string setting, string name)
+    [InlineData("--Fossil:Vector:Metric=manhattan", "vector.metric")]
+    [InlineData("--Fossil:Etcd:Endpoints=ftp://127.0.0.1:1", "'ftp://127.0.0.1:1' is not an etcd endpoint")]
+    [InlineData("--Fossil:Security:ApiKeys:0:Scopes=admin", "Fossil:Security:ApiKeys:0:Key is empty")]
+    [InlineData("--Fossil:Security:ApiKeys:0:Key=k --Fossil:Security:ApiKeys:0:Scopes=superuser", "unknown scope 'superuser'")]
+    [InlineData("--urls=notaurl", "Invalid url: 'notaurl'")]
+    public async Task node_refuses_to_start_with_an_invalid_setting_and_names_it_on_one_line(string settings, string name)
+    {
+        var (exitCode, stderr) = await StartAndWaitForExitAsync(settings.Split(' '));
+
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(name, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task node_whose_http_port_is_taken_exits_with_one_line_naming_the_address()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var address = $"http://127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var (exitCode, stderr) = await StartAndWaitForExitAsync("--urls", address);
+
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: the node did not start: ", line, StringComparison.Ordinal);
+        Assert.Contains(address, line, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs the node against an etcd nobody listens on (it must fail before it needs one) and waits for it to exit.</summary>
+    private static async Task<(int ExitCode, string Stderr)> StartAndWaitForExitAsync(params string[] settings)
     {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Fossil.Kv.Node.dll"), "--urls", $"http://127.0.0.1:{LocalPorts.GetFree()}", "--Fossil:Etcd:Endpoints=http://127.0.0.1:1", setting },
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Fossil.Kv.Node.dll"), "--urls", $"http://127.0.0.1:{LocalPorts.GetFree()}", "--Fossil:Etcd:Endpoints=http://127.0.0.1:1" },
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
+        foreach (var setting in settings) start.ArgumentList.Add(setting);
         using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(Deadline);
         await process.WaitForExitAsync(timeout.Token);
-
-        Assert.Equal(1, process.ExitCode);
-        Assert.Contains(name, await stderr, StringComparison.Ordinal);
+        await stdout;
+        return (process.ExitCode, await stderr);
     }
 
     private static bool ProcessRuns(int pid)

@@ -7,7 +7,7 @@ namespace Fossil.Kv.Node.Tests;
 public sealed class ReadinessTests
 {
     [Fact]
-    public async Task ready_answers_503_with_the_error_shape_while_etcd_is_paused()
+    public async Task ready_answers_503_with_the_error_shape_while_etcd_is_paused_and_metrics_are_still_served()
     {
         await using var cluster = await EtcdCluster.StartAsync(1);
         var workingDirectory = Directory.CreateTempSubdirectory("fossil-node-").FullName;
@@ -35,6 +35,10 @@ public sealed class ReadinessTests
                 Assert.Equal("unavailable", body["error"]!.GetValue<string>());
                 using var live = await http.GetAsync(new Uri("/health/live", UriKind.Relative));
                 Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+                // The process's own metrics are served through an etcd outage: that is when their error counters matter.
+                using var metrics = await http.GetAsync(new Uri("/metrics", UriKind.Relative));
+                Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+                Assert.Contains("fossil_", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             }
             finally
             {

@@ -28,10 +28,27 @@ internal sealed class NodeMetrics : IDisposable
     public void RecordDelivery(DateTimeOffset committedAt) => _subscriptionLag.Record(Math.Max(0, (DateTimeOffset.UtcNow - committedAt).TotalSeconds));
 
     /// <summary>Reads the catalog once per scrape, so the gauge is exact when it is read.</summary>
+    /// <summary>How long a scrape waits for the catalog; the process's own counters must be served during an etcd outage too.</summary>
+    private static readonly TimeSpan CatalogWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Reads the segment catalog for the <c>segments by status</c> gauge. When etcd does not answer within <see cref="CatalogWait"/>
+    /// the gauge keeps its last values: a scrape that failed would hide the etcd error counters exactly when they matter.
+    /// </summary>
     public async Task RefreshSegmentGaugesAsync(CancellationToken cancellationToken)
     {
-        var segments = await _store.ListSegmentsAsync(cancellationToken);
-        _segments = segments.GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count());
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(CatalogWait);
+        try
+        {
+            var segments = await _store.ListSegmentsAsync(wait.Token);
+            _segments = segments.GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count());
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested
+            && e is OperationCanceledException or StoreUnavailableException or Etcd.EtcdException or HttpRequestException or TimeoutException)
+        {
+            // Stale by design (see above).
+        }
     }
 
     public IDisposable TrackSubscription()

@@ -24,7 +24,9 @@ internal static class AdminEndpoints
             JsonObject changes;
             try
             {
-                changes = JsonNode.Parse(body.Span) as JsonObject ?? throw new InvalidRequestException("The body must be a JSON object of settings, e.g. {\"segment.duration\": \"1h\"}.");
+                // A setting named twice is refused here, by the parser, rather than failing later as the object is read.
+                changes = JsonNode.Parse(body.Span, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+                    ?? throw new InvalidRequestException("The body must be a JSON object of settings, e.g. {\"segment.duration\": \"1h\"}.");
             }
             catch (JsonException e)
             {

@@ -21,9 +21,15 @@ internal sealed class ApiKeyCheck
 {
     private readonly (byte[] Key, HashSet<string> Scopes)[] _keys;
 
+    /// <exception cref="InvalidOperationException">A configured entry has no key (a node meant to be closed would be open) or an unknown scope.</exception>
     public ApiKeyCheck(IEnumerable<ApiKeyOptions> keys)
     {
-        _keys = [.. keys.Where(k => k.Key.Length > 0).Select(k => (Encoding.UTF8.GetBytes(k.Key),
+        var configured = keys.ToArray();
+        // An entry whose key is blank (an environment variable that expanded to nothing, say) is a mistake, and skipping
+        // it would leave the node open when it was the only one.
+        if (Array.FindIndex(configured, k => string.IsNullOrWhiteSpace(k.Key)) is var blank and >= 0)
+            throw new InvalidOperationException($"Fossil:Security:ApiKeys:{blank}:Key is empty; give every API key a value, or remove the entry.");
+        _keys = [.. configured.Select(k => (Encoding.UTF8.GetBytes(k.Key),
             k.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase)))];
         foreach (var scope in _keys.SelectMany(k => k.Scopes))
             if (scope is not ("read" or "write" or "admin"))
