@@ -87,7 +87,7 @@ public sealed class SegmentOptions
     /// <summary>Seed for <c>segment.partitions</c>: 2 measured best for one writer node (docs/benchmarks.md); more spread many writer nodes.</summary>
     public int Partitions { get; set; } = 2;
 
-    /// <summary>Seed for <c>segment.retention</c>: a sealed segment is evicted at the next retention round after its window ended this long ago (at least <c>1s</c>).</summary>
+    /// <summary>Seed for <c>segment.retention</c>: a sealed segment is evicted at the next retention round after its window ended this long ago (any positive duration, such as <c>500ms</c> or <c>30d</c>).</summary>
     public string Retention { get; set; } = "30d";
 
     /// <summary>

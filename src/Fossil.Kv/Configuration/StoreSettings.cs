@@ -20,7 +20,7 @@ public sealed record StoreSettings
     /// <summary><c>segment.partitions</c>: active segments per window, streams spread over them by hash; 1 to <see cref="MaxPartitions"/> (default 2).</summary>
     public int SegmentPartitions { get; init; } = 2;
 
-    /// <summary><c>segment.retention</c>: how long after its window ends a sealed segment is kept before eviction, at least 1 s (default 30 days).</summary>
+    /// <summary><c>segment.retention</c>: how long after its window ends a sealed segment is kept before eviction: any positive duration, 500ms included (default 30 days).</summary>
     public TimeSpan SegmentRetention { get; init; } = TimeSpan.FromDays(30);
 
     /// <summary><c>segment.max_size</c>: bytes at which an active segment is rotated early, at least 1 MiB (default 10 GiB).</summary>
@@ -78,7 +78,8 @@ public sealed record StoreSettings
     {
         "segment.duration" => this with { SegmentDuration = ParseWindow(value) },
         "segment.partitions" => this with { SegmentPartitions = ParseInt(name, value, 1, MaxPartitions) },
-        "segment.retention" => this with { SegmentRetention = ParseDuration(name, value, TimeSpan.FromSeconds(1)) },
+        // Any positive duration, 500ms included (SPEC §3's forms): retention only decides when a sealed segment may go.
+        "segment.retention" => this with { SegmentRetention = ParseDuration(name, value, TimeSpan.FromMilliseconds(1)) },
         "segment.max_size" => this with { SegmentMaxSize = ParseSize(name, value, 1L << 20) },
         "vector.dimension" => this with { VectorDimension = ParseInt(name, value, 0, 65_536) },
         "vector.metric" => this with { VectorMetric = ParseMetric(value) },

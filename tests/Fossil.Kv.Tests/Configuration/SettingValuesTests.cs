@@ -61,6 +61,19 @@ public sealed class SettingValuesTests
         Assert.Equal(text, SettingValues.FormatDuration(duration));
     }
 
+    [Theory]
+    [InlineData("500ms", 500)]
+    [InlineData("1s", 1_000)]
+    [InlineData("30d", 2_592_000_000)]
+    public void retention_takes_any_positive_duration_and_reads_back_as_given(string text, long milliseconds)
+    {
+        var settings = new StoreSettings().With("segment.retention", text);
+
+        Assert.Equal(milliseconds, (long)settings.SegmentRetention.TotalMilliseconds);
+        Assert.Equal(text, settings.Get("segment.retention"));
+        Assert.Throws<InvalidSettingException>(() => new StoreSettings().With("segment.retention", "0s"));
+    }
+
     [Fact]
     public void windows_align_to_utc_boundaries()
     {
