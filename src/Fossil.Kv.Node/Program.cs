@@ -20,6 +20,8 @@ try
     FossilConfiguration.Bind(builder.Configuration, configured);
     configured.ToSeedSettings();
     configured.Etcd.ValidateEndpoints();
+    EnsureWritableDirectory("Fossil:Segment:Directory", configured.Segment.Directory);
+    if (configured.Segment.Archive is { Length: > 0 } archive) EnsureWritableDirectory("Fossil:Segment:Archive", archive);
     nodeOptions = NodeOptions.From(builder.Configuration);
 }
 catch (Exception e) when (e is InvalidRequestException or InvalidOperationException or FormatException or ArgumentException)
@@ -138,3 +140,20 @@ if (backgroundServices.Select(s => s.ExecuteTask?.Exception?.InnerException).Fir
     return 1;
 }
 return 0;
+
+// A directory the node cannot write would only show up later, as background work failing round after round while the
+// node reports ready: found at start, it is a bad setting like any other.
+static void EnsureWritableDirectory(string setting, string path)
+{
+    try
+    {
+        Directory.CreateDirectory(path);
+        var probe = Path.Combine(path, $".write-check-{Environment.ProcessId}");
+        File.WriteAllBytes(probe, []);
+        File.Delete(probe);
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+    {
+        throw new InvalidOperationException($"{setting} '{Path.GetFullPath(path)}' is not a directory this node can write ({e.Message})", e);
+    }
+}

@@ -86,6 +86,8 @@ public sealed class HealthTests(EtcdFixture etcd)
     [InlineData("--Fossil:Security:ApiKeys:0:Scopes=admin", "Fossil:Security:ApiKeys:0:Key is empty")]
     [InlineData("--Fossil:Security:ApiKeys:0:Key=k --Fossil:Security:ApiKeys:0:Scopes=superuser", "unknown scope 'superuser'")]
     [InlineData("--urls=notaurl", "Invalid url: 'notaurl'")]
+    [InlineData("--Fossil:Segment:Directory=/dev/null/segments", "Fossil:Segment:Directory '/dev/null/segments' is not a directory this node can write")]
+    [InlineData("--Fossil:Segment:Archive=/dev/null/archive", "Fossil:Segment:Archive '/dev/null/archive'")]
     public async Task node_refuses_to_start_with_an_invalid_setting_and_names_it_on_one_line(string settings, string name)
     {
         var (exitCode, stderr) = await StartAndWaitForExitAsync(settings.Split(' '));
