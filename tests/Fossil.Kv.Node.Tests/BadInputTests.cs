@@ -172,6 +172,7 @@ public sealed class BadInputTests(NodeFixture node)
 
         // /meta/config: validated, all or nothing.
         ["unknown setting"] = Config("""{"segment.colour":"red"}""", "unknown setting 'segment.colour'"),
+        ["a node-local setting"] = Config("""{"segment.directory":"/tmp/x"}""", "segment.directory is a node-local setting", "Fossil:Segment:Directory"),
         ["one setting named twice"] = Config("""{"segment.duration":"1h","segment.duration":"2h"}""", "not valid JSON", "Duplicate"),
         ["duration that is not a duration"] = Config("""{"segment.duration":"soon"}""", "segment.duration must be a duration", "'soon'"),
         ["zero partitions"] = Config("""{"segment.partitions":0}""", "segment.partitions", "from 1 to 60", "'0'"),

@@ -26,7 +26,7 @@ internal static class ConfigCommands
             // Read the key itself: a fresh etcd must not get a store seeded with this CLI's defaults.
             var settings = StoreSettings.FromJsonBytes((await context.ReadConfigAsync()).Span);
             var wanted = context.ParseResult.GetValue(name);
-            if (wanted is not null) RefuseNodeLocal(wanted);
+            if (wanted is not null) StoreSettings.EnsureStoreWide(wanted);
             var pairs = wanted is null ? settings.ToPairs() : [new KeyValuePair<string, string>(wanted, settings.Get(wanted))];
             if (context.Json)
             {
@@ -85,23 +85,9 @@ internal static class ConfigCommands
             var table = ConsoleOutput.NewTable("setting", "old", "", "new");
             foreach (var changed in names) table.AddTextRow(changed, before.Get(changed), "→", after.Get(changed));
             context.Console.Write(table);
-            context.Console.WriteLine("Segment settings take effect at the next window.");
+            context.Console.WriteLine("segment.duration applies at its next UTC boundary; segment.partitions and segment.max_size from the next window.");
         });
         return command;
-    }
-
-    /// <summary>Settings each node reads from its own configuration (SPEC §3); /meta/config never holds them.</summary>
-    private static readonly Dictionary<string, string> NodeLocal = new(StringComparer.Ordinal)
-    {
-        ["segment.directory"] = "Fossil:Segment:Directory",
-        ["segment.mmap_populate"] = "Fossil:Segment:MmapPopulate",
-        ["segment.archive"] = "Fossil:Segment:Archive",
-    };
-
-    private static void RefuseNodeLocal(string name)
-    {
-        if (NodeLocal.TryGetValue(name, out var key))
-            throw CliException.Invalid($"{name} is a node-local setting, not a store-wide one in /meta/config: set it in each node's configuration ({key}, or --{key} on its command line).");
     }
 
     private static JsonObject Parse(IEnumerable<string> assignments)
@@ -112,7 +98,7 @@ internal static class ConfigCommands
             var equals = assignment.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0) throw CliException.Invalid($"'{assignment}' is not name=value (e.g. segment.duration=1h).");
             var name = assignment[..equals].Trim();
-            RefuseNodeLocal(name);
+            StoreSettings.EnsureStoreWide(name);
             if (changes.ContainsKey(name)) throw CliException.Invalid($"'{name}' is set more than once.");
             changes[name] = assignment[(equals + 1)..].Trim();
         }

@@ -174,8 +174,25 @@ public sealed record StoreSettings
         _ => throw new InvalidSettingException("vector.metric", $"vector.metric must be cosine, l2 or ip (got '{value}')"),
     };
 
+    /// <summary>Settings each node reads from its own configuration (SPEC §3), by their configuration keys; <c>/meta/config</c> never holds them.</summary>
+    public static IReadOnlyDictionary<string, string> NodeLocal { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["segment.directory"] = "Fossil:Segment:Directory",
+        ["segment.mmap_populate"] = "Fossil:Segment:MmapPopulate",
+        ["segment.archive"] = "Fossil:Segment:Archive",
+    };
+
+    /// <summary>Checks that <paramref name="name"/> is a store-wide setting, before anything is read or written.</summary>
+    /// <exception cref="InvalidSettingException">It is not one of <see cref="Names"/>; a node-local setting is named as such.</exception>
+    public static void EnsureStoreWide(string name)
+    {
+        if (!Names.Contains(name, StringComparer.Ordinal)) throw UnknownSetting(name);
+    }
+
     private static InvalidSettingException UnknownSetting(string name) =>
-        new(name, $"unknown setting '{name}' (known: {string.Join(", ", Names)})");
+        NodeLocal.TryGetValue(name, out var key)
+            ? new(name, $"{name} is a node-local setting, not a store-wide one in /meta/config: set it in each node's configuration ({key}, or --{key} on its command line)")
+            : new(name, $"unknown setting '{name}' (known: {string.Join(", ", Names)})");
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
