@@ -17,6 +17,9 @@ namespace Fossil.Kv.Etcd;
 /// </summary>
 public sealed partial class EtcdClient : IEtcdClient, IDisposable
 {
+    /// <summary>Name of the <see cref="System.Diagnostics.Metrics.Meter"/> of the client's instruments (<c>fossil_etcd_errors_total</c>).</summary>
+    public const string MeterName = "Fossil.Kv.Etcd";
+
     private static readonly ResiliencePropertyKey<long> StartedAt = new("fossil.etcd.started-at");
 
     private readonly EtcdClientOptions _options;
@@ -130,7 +133,7 @@ public sealed partial class EtcdClient : IEtcdClient, IDisposable
     /// <summary>Translates a failure and applies its side effects (endpoint health, auth token).</summary>
     internal EtcdException OnFailure(GrpcCallFailure failure, CallKind kind, string method, EtcdEndpoint endpoint, IMessage? request, string? token, bool moveEndpoint)
     {
-        var ex = EtcdErrorTranslator.Translate(failure, kind, method, endpoint.Address, request);
+        var ex = EtcdClientMetrics.Failed(EtcdErrorTranslator.Translate(failure, kind, method, endpoint.Address, request));
         if (ex.EndpointFailure && moveEndpoint)
         {
             Endpoints.MarkFailed(endpoint);

@@ -51,7 +51,7 @@ if (string.IsNullOrWhiteSpace(builder.Configuration["Fossil:Etcd:Endpoints"]) &&
 builder.Services.AddFossilKv(builder.Configuration);
 builder.Services.AddSingleton(nodeOptions);
 builder.Services.AddHostedService<NodeBackgroundService>();
-builder.Services.AddSingleton(_ => new PrometheusMetrics(EventStore.MeterName, NodeMetrics.MeterName));
+builder.Services.AddSingleton(_ => new PrometheusMetrics(EventStore.MeterName, NodeMetrics.MeterName, Fossil.Kv.Etcd.EtcdClient.MeterName));
 builder.Services.AddSingleton<NodeMetrics>();
 ApiKeyCheck apiKeys;
 try

@@ -50,7 +50,6 @@ public sealed partial class EventStore
         catch (Exception e) when (e is not OperationCanceledException)
         {
             StoreMetrics.Appends.Add(1, new KeyValuePair<string, object?>("result", StoreMetrics.Outcome(e)));
-            StoreMetrics.EtcdError(e);
             throw;
         }
         finally

@@ -23,8 +23,6 @@ internal static class StoreMetrics
 
     public static readonly Counter<long> TxnConflicts = Meter.CreateCounter<long>("fossil_txn_conflicts_total", description: "Append transactions that lost a compare");
 
-    /// <summary>etcd failures by kind (the exception type without its Etcd prefix and Exception suffix).</summary>
-    public static readonly Counter<long> EtcdErrors = Meter.CreateCounter<long>("fossil_etcd_errors_total", description: "etcd failures seen by appends, by kind");
 
     public static string Outcome(Exception exception) => exception switch
     {
@@ -34,13 +32,4 @@ internal static class StoreMetrics
         _ => "error",
     };
 
-    public static void EtcdError(Exception exception)
-    {
-        var inner = exception is FossilException { InnerException: { } cause } ? cause : exception;
-        if (inner is not Etcd.EtcdException) return;
-        var name = inner.GetType().Name;
-        name = name.StartsWith("Etcd", StringComparison.Ordinal) ? name[4..] : name;
-        name = name.EndsWith("Exception", StringComparison.Ordinal) ? name[..^9] : name;
-        EtcdErrors.Add(1, new KeyValuePair<string, object?>("kind", name.Length == 0 ? "other" : name.ToLowerInvariant()));
-    }
 }

@@ -39,6 +39,10 @@ public sealed class ReadinessTests
                 using var metrics = await http.GetAsync(new Uri("/metrics", UriKind.Relative));
                 Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
                 Assert.Contains("fossil_", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                // ... and count the etcd failures of calls other than appends: the node's background work times out here.
+                await Poll.UntilAsync(async () => System.Text.RegularExpressions.Regex.IsMatch(
+                        await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)), "fossil_etcd_errors_total\\{kind=\"[a-z]+\"\\} [1-9]"),
+                    TimeSpan.FromSeconds(60), "an etcd failure of the node's background work was counted");
             }
             finally
             {

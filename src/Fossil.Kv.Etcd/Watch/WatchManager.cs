@@ -110,7 +110,7 @@ internal sealed class WatchManager : IAsyncDisposable
         }
         catch (GrpcCallFailure failure)
         {
-            throw EtcdErrorTranslator.Translate(failure, CallKind.Idempotent, EtcdMethods.Watch, call.Endpoint.Address, null);
+            throw EtcdClientMetrics.Failed(EtcdErrorTranslator.Translate(failure, CallKind.Idempotent, EtcdMethods.Watch, call.Endpoint.Address, null));
         }
     }
 
