@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Dropped this node's files of {Count} segments that left the catalog (evicted or expired elsewhere)")]
     public static partial void LocalCopiesDropped(ILogger logger, int count);
 
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "/meta/config rules the store-wide settings: {Differences} (this node's configuration only seeds them when /meta/config is absent)")]
+    public static partial void SettingsFromMeta(ILogger logger, string differences);
+
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Append transaction into {Segment} has an unknown outcome; resolving it with a fence")]
     public static partial void UnknownOutcome(ILogger logger, IReadOnlyCollection<Segments.SegmentId> segment, Exception exception);
 

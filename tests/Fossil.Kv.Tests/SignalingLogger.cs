@@ -9,12 +9,17 @@ internal sealed class SignalingLogger<T>(int eventId) : ILogger<T>
 
     public Task Seen => _seen.Task;
 
+    /// <summary>The message of the first entry with the event id, once seen.</summary>
+    public string? Message { get; private set; }
+
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
     public bool IsEnabled(LogLevel logLevel) => true;
 
     public void Log<TState>(LogLevel logLevel, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        if (id.Id == eventId) _seen.TrySetResult();
+        if (id.Id != eventId) return;
+        lock (_seen) Message ??= formatter(state, exception);
+        _seen.TrySetResult();
     }
 }

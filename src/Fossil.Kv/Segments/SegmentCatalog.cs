@@ -46,13 +46,14 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
     {
         // Read first: a Txn that may put is refused under etcd's NOSPACE alarm, and reads must go on then.
         var existing = await context.Etcd.GetAsync(Ops.Bytes(Keys.Config), cancellationToken).ConfigureAwait(false);
+        var seed = context.Options.ToSeedSettings();
         if (existing.Kvs.Count > 0)
         {
             _settings = StoreSettings.FromJsonBytes(existing.Kvs[0].Value.Span);
             _settingsReadAt = context.Clock.GetTimestamp();
+            LogWhereMetaDiffers(seed);
             return;
         }
-        var seed = context.Options.ToSeedSettings();
         var txn = new TxnRequest();
         txn.Compare.Add(Ops.Missing(Keys.Config));
         txn.Success.Add(Ops.Put(Keys.Config, seed.ToJsonBytes()));
@@ -60,6 +61,16 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
         var response = await context.Etcd.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
         _settings = response.Succeeded ? seed : StoreSettings.FromJsonBytes(response.Responses[0].ResponseRange.Kvs[0].Value.Span);
         _settingsReadAt = context.Clock.GetTimestamp();
+        LogWhereMetaDiffers(seed);
+    }
+
+    /// <summary>An operator who configured a node differently from the store should hear which value is in force.</summary>
+    private void LogWhereMetaDiffers(StoreSettings seed)
+    {
+        var differences = string.Join("; ", _settings.ToPairs().Zip(seed.ToPairs())
+            .Where(p => p.First.Value != p.Second.Value)
+            .Select(p => $"{p.First.Key} is {p.First.Value} there, {p.Second.Value} in this node's configuration"));
+        if (differences.Length > 0) Log.SettingsFromMeta(context.Logger, differences);
     }
 
     /// <summary>Store-wide settings, re-read from etcd when older than a few seconds.</summary>

@@ -23,4 +23,25 @@ public sealed class SettingsUpdateTests(EtcdFixture etcd)
         Assert.Equal((firstRevision, "7d"), (current, settings.Get("segment.retention")));
         Assert.Equal("config_changed", stale.ErrorCode);
     }
+
+    [Fact]
+    public async Task a_store_configured_otherwise_than_meta_config_says_which_values_are_in_force()
+    {
+        var prefix = TestKeys.UniquePrefix();
+        await using var first = await StoreFactory.CreateAsync(etcd.Endpoints, o =>
+        {
+            o.RootPrefix = prefix;
+            o.Segment.Duration = "1h";
+        });
+        var options = new FossilOptions { RootPrefix = prefix, Etcd = first.Context.Options.Etcd };
+        options.Segment.Duration = "5s";
+        var logger = new SignalingLogger<EventStore>(1008);
+
+        await using var second = await EventStore.ConnectAsync(options, logger);
+        var settings = await second.GetSettingsAsync();
+
+        Assert.Equal(TimeSpan.FromHours(1), settings.SegmentDuration);
+        Assert.True(logger.Seen.IsCompleted, "no log said /meta/config rules");
+        Assert.Contains("segment.duration is 1h there, 5s in this node's configuration", logger.Message, StringComparison.Ordinal);
+    }
 }
