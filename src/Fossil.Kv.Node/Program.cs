@@ -112,6 +112,8 @@ app.MapGet("/metrics", async (HttpContext context, PrometheusMetrics metrics, No
 
 // Resolved now: once the host is disposed they can no longer be asked how they ended.
 var backgroundServices = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToArray();
+var started = false;
+app.Lifetime.ApplicationStarted.Register(() => started = true);
 try
 {
     await app.RunAsync();
@@ -121,7 +123,7 @@ catch (Exception e) when (e is IOException or FormatException or UriFormatExcept
 {
     // Kestrel could not listen (a port in use, a malformed --urls) or the store's options were refused as it was built
     // (an etcd endpoint that is not http(s)://host:port): one line and exit 1, like a bad setting, not a crash.
-    await Console.Error.WriteLineAsync($"error: the node did not start: {e.Message}");
+    await Console.Error.WriteLineAsync($"error: the node {(started ? "stopped" : "did not start")}: {e.Message}");
     return 1;
 }
 finally
