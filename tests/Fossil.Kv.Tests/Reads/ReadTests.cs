@@ -49,6 +49,10 @@ public sealed class ReadTests(EtcdFixture etcd)
         Assert.Equal("rare", Assert.Single(found.Events).Type);
         Assert.Equal(2, full.Events.Count);
         Assert.Equal(full.Events[1].Position.Successor, full.Next);
+        // A page that reached the end continues from the end of the revision it read, a position no event can take:
+        // a reader may then subscribe after it (exclusive) as well as read from it (inclusive) and miss nothing.
+        Assert.Equal(Position.EndOfRevision(empty.Next.Revision), empty.Next);
+        Assert.True(found.Events[0].Position > empty.Next);
     }
 
     [Fact]
