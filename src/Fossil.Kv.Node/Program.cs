@@ -14,15 +14,18 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 
 
 // Settings are checked before anything starts: a bad value stops the node with one clear line.
 NodeOptions nodeOptions;
+ApiKeyCheck apiKeys;
 try
 {
     var configured = new FossilOptions();
     FossilConfiguration.Bind(builder.Configuration, configured);
     configured.ToSeedSettings();
     configured.Etcd.ValidateEndpoints();
+    apiKeys = new ApiKeyCheck(builder.Configuration.GetSection("Fossil:Security:ApiKeys").Get<List<ApiKeyOptions>>() ?? []);
+    nodeOptions = NodeOptions.From(builder.Configuration);
+    // Last: the only check that writes (it makes the directories).
     EnsureWritableDirectory("Fossil:Segment:Directory", configured.Segment.Directory);
     if (configured.Segment.Archive is { Length: > 0 } archive) EnsureWritableDirectory("Fossil:Segment:Archive", archive);
-    nodeOptions = NodeOptions.From(builder.Configuration);
 }
 catch (Exception e) when (e is InvalidRequestException or InvalidOperationException or FormatException or ArgumentException)
 {
@@ -53,17 +56,6 @@ builder.Services.AddSingleton(nodeOptions);
 builder.Services.AddHostedService<NodeBackgroundService>();
 builder.Services.AddSingleton(_ => new PrometheusMetrics(EventStore.MeterName, NodeMetrics.MeterName, Fossil.Kv.Etcd.EtcdClient.MeterName));
 builder.Services.AddSingleton<NodeMetrics>();
-ApiKeyCheck apiKeys;
-try
-{
-    apiKeys = new ApiKeyCheck(builder.Configuration.GetSection("Fossil:Security:ApiKeys").Get<List<ApiKeyOptions>>() ?? []);
-}
-catch (InvalidOperationException e)
-{
-    if (embedded is not null) await embedded.DisposeAsync();
-    await Console.Error.WriteLineAsync($"error: invalid configuration: {e.Message}");
-    return 1;
-}
 var app = builder.Build();
 // Answers routing makes without a body (404 no such endpoint, 405 wrong method) still get the error shape.
 app.UseStatusCodePages(context => ApiErrors.WriteStatusOnlyAsync(context.HttpContext));

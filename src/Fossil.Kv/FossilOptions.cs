@@ -39,11 +39,11 @@ public sealed class FossilOptions
         return seed;
     }
 
-    private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    internal static string? Invariant(int? value) => value?.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The seeds given, by setting name: an unset one leaves the store's default.</summary>
-    internal static IEnumerable<(string Name, string Value)> Given(params (string Name, object? Value)[] seeds) =>
-        seeds.Where(s => s.Value is not null).Select(s => (s.Name, s.Value is int i ? Invariant(i) : (string)s.Value!));
+    internal static IEnumerable<(string Name, string Value)> Given(params (string Name, string? Value)[] seeds) =>
+        seeds.Where(s => s.Value is not null).Select(s => (s.Name, s.Value!));
 }
 
 /// <summary><c>Fossil:Vector:*</c>: seeds of the store-wide vector settings; unset ones keep the store's defaults (no dimension yet, cosine).</summary>
@@ -56,7 +56,7 @@ public sealed class VectorOptions
     public string? Metric { get; set; }
 
     internal IEnumerable<(string Name, string Value)> SeedValues() =>
-        FossilOptions.Given(("vector.dimension", Dimension), ("vector.metric", Metric));
+        FossilOptions.Given(("vector.dimension", FossilOptions.Invariant(Dimension)), ("vector.metric", Metric));
 }
 
 /// <summary><c>Fossil:Hnsw:*</c>: seeds of the store-wide HNSW parameters; unset ones keep the store's defaults.</summary>
@@ -72,7 +72,8 @@ public sealed class HnswOptions
     public int? EfSearch { get; set; }
 
     internal IEnumerable<(string Name, string Value)> SeedValues() =>
-        FossilOptions.Given(("hnsw.m", M), ("hnsw.ef_construction", EfConstruction), ("hnsw.ef_search", EfSearch));
+        FossilOptions.Given(("hnsw.m", FossilOptions.Invariant(M)), ("hnsw.ef_construction", FossilOptions.Invariant(EfConstruction)),
+            ("hnsw.ef_search", FossilOptions.Invariant(EfSearch)));
 }
 
 /// <summary><c>Fossil:Segment:*</c>, named after the seed's <c>segment.*</c> settings.</summary>

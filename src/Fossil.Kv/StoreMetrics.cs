@@ -23,7 +23,6 @@ internal static class StoreMetrics
 
     public static readonly Counter<long> TxnConflicts = Meter.CreateCounter<long>("fossil_txn_conflicts_total", description: "Append transactions that lost a compare");
 
-
     public static string Outcome(Exception exception) => exception switch
     {
         WrongExpectedVersionException or DuplicateEventIdException => "conflict",
@@ -31,5 +30,4 @@ internal static class StoreMetrics
         StoreUnavailableException or StoreFullException => "unavailable",
         _ => "error",
     };
-
 }

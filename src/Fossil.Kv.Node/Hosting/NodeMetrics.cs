@@ -27,7 +27,6 @@ internal sealed class NodeMetrics : IDisposable
 
     public void RecordDelivery(DateTimeOffset committedAt) => _subscriptionLag.Record(Math.Max(0, (DateTimeOffset.UtcNow - committedAt).TotalSeconds));
 
-    /// <summary>Reads the catalog once per scrape, so the gauge is exact when it is read.</summary>
     /// <summary>How long a scrape waits for the catalog; the process's own counters must be served during an etcd outage too.</summary>
     private static readonly TimeSpan CatalogWait = TimeSpan.FromSeconds(1);
 

@@ -224,7 +224,11 @@ internal sealed class SegmentCatalog(StoreContext context) : IDisposable
         var duration = settings.SegmentDuration;
         var start = SegmentWindows.StartOf(now, duration);
         // Never go back in time: a node whose clock lags still moves forward from the current window.
-        if (current is not null && SegmentWindows.EndUnder(current.Start, current.End, duration) is var currentEnd && start < currentEnd) start = currentEnd;
+        if (current is not null)
+        {
+            var currentEnd = SegmentWindows.EndUnder(current.Start, current.End, duration);
+            if (start < currentEnd) start = currentEnd;
+        }
         // Windows end on the duration's UTC boundaries: after a change of segment.duration the first window may start
         // off a boundary (where the last one ended) and is then shorter, so that every later one is aligned.
         var end = SegmentWindows.NextBoundary(start, duration);
