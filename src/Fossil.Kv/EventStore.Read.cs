@@ -52,14 +52,29 @@ public sealed partial class EventStore
         long maxCount = long.MaxValue,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        StreamName.EnsureValid(streamName);
-        if (maxCount <= 0) yield break;
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var (head, revision) = await ReadStreamHeadAsync(streamName, cancellationToken).ConfigureAwait(false);
-        if (head is null) throw new StreamNotFoundException(streamName);
-        var from = fromVersion ?? (direction == Direction.Forwards ? 0 : -1);
-        await foreach (var e in ReadStreamAtAsync(streamName, head, direction, from, maxCount, revision, cancellationToken).ConfigureAwait(false))
-            yield return e;
+        var timer = CallTimer.Start();
+        try
+        {
+            StreamName.EnsureValid(streamName);
+            if (maxCount > 0)
+            {
+                await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+                var (head, revision) = await ReadStreamHeadAsync(streamName, cancellationToken).ConfigureAwait(false);
+                if (head is null) throw new StreamNotFoundException(streamName);
+                var from = fromVersion ?? (direction == Direction.Forwards ? 0 : -1);
+                await foreach (var e in ReadStreamAtAsync(streamName, head, direction, from, maxCount, revision, cancellationToken).ConfigureAwait(false))
+                {
+                    timer.Answered();
+                    yield return e;
+                    timer.Resumed();
+                }
+            }
+            timer.Answered();
+        }
+        finally
+        {
+            timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindStream, cancellationToken);
+        }
     }
 
     /// <summary>The stream's head (null when the stream does not exist) and the revision it was read at.</summary>

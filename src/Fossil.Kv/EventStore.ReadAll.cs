@@ -20,20 +20,34 @@ public sealed partial class EventStore
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (maxCount <= 0) yield break;
-        filter?.EnsureValid();
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        // Page by page at the first page's revision: memory stays bounded by a page however long the log is.
-        var snapshot = 0L;
-        var left = maxCount;
-        while (left > 0)
+        var timer = CallTimer.Start();
+        try
         {
-            var want = Math.Min(left, ReadAllPageSize);
-            var (events, pageSnapshot) = await ReadLogPageAsync(from, want, filter ?? EventFilter.None, snapshot, cancellationToken).ConfigureAwait(false);
-            snapshot = pageSnapshot;
-            foreach (var e in events) yield return e;
-            if (events.Count < want) yield break; // a short page is the end of the log (as of the snapshot)
-            left -= events.Count;
-            from = events[^1].Position.Successor;
+            filter?.EnsureValid();
+            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+            // Page by page at the first page's revision: memory stays bounded by a page however long the log is.
+            var snapshot = 0L;
+            var left = maxCount;
+            while (left > 0)
+            {
+                var want = Math.Min(left, ReadAllPageSize);
+                var (events, pageSnapshot) = await ReadLogPageAsync(from, want, filter ?? EventFilter.None, snapshot, cancellationToken).ConfigureAwait(false);
+                snapshot = pageSnapshot;
+                foreach (var e in events)
+                {
+                    timer.Answered();
+                    yield return e;
+                    timer.Resumed();
+                }
+                if (events.Count < want) break; // a short page is the end of the log (as of the snapshot)
+                left -= events.Count;
+                from = events[^1].Position.Successor;
+            }
+            timer.Answered();
+        }
+        finally
+        {
+            timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindAll, cancellationToken);
         }
     }
 
@@ -50,12 +64,21 @@ public sealed partial class EventStore
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxCount"/> is not positive.</exception>
     public async Task<GlobalLogPage> ReadAllPageAsync(Position from, int maxCount, EventFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
-        filter?.EnsureValid();
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var (events, snapshot) = await ReadLogPageAsync(from, maxCount, filter ?? EventFilter.None, snapshot: 0, cancellationToken).ConfigureAwait(false);
-        var next = events.Count == maxCount ? events[^1].Position.Successor : Max(from, Position.EndOfRevision(snapshot));
-        return new GlobalLogPage(events, next);
+        var timer = CallTimer.Start();
+        try
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+            filter?.EnsureValid();
+            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+            var (events, snapshot) = await ReadLogPageAsync(from, maxCount, filter ?? EventFilter.None, snapshot: 0, cancellationToken).ConfigureAwait(false);
+            var next = events.Count == maxCount ? events[^1].Position.Successor : Max(from, Position.EndOfRevision(snapshot));
+            timer.Answered();
+            return new GlobalLogPage(events, next);
+        }
+        finally
+        {
+            timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindAll, cancellationToken);
+        }
     }
 
     private static Position Max(Position a, Position b) => a.CompareTo(b) >= 0 ? a : b;
@@ -71,19 +94,30 @@ public sealed partial class EventStore
         long maxCount = long.MaxValue,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var (segments, snapshot) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
-        var segment = segments.FirstOrDefault(s => s.Record.Id == id) ?? throw new SegmentNotFoundException(segmentId);
-        // Segment positions embed the base revision of their batch, so the batch holding a position starts at or before it.
-        var reader = await OpenLogAsync(segment, new Position(Math.Max(0, fromSegmentPosition) / Position.IndexLimit, 0), snapshot, cancellationToken).ConfigureAwait(false);
-        var left = maxCount;
-        while (left > 0 && await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } e)
+        var timer = CallTimer.Start();
+        try
         {
-            reader.Advance();
-            if (e.SegmentPosition < fromSegmentPosition) continue;
-            left--;
-            yield return e;
+            if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
+            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+            var (segments, snapshot) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
+            var segment = segments.FirstOrDefault(s => s.Record.Id == id) ?? throw new SegmentNotFoundException(segmentId);
+            // Segment positions embed the base revision of their batch, so the batch holding a position starts at or before it.
+            var reader = await OpenLogAsync(segment, new Position(Math.Max(0, fromSegmentPosition) / Position.IndexLimit, 0), snapshot, cancellationToken).ConfigureAwait(false);
+            var left = maxCount;
+            while (left > 0 && await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } e)
+            {
+                reader.Advance();
+                if (e.SegmentPosition < fromSegmentPosition) continue;
+                left--;
+                timer.Answered();
+                yield return e;
+                timer.Resumed();
+            }
+            timer.Answered();
+        }
+        finally
+        {
+            timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindSegment, cancellationToken);
         }
     }
 

@@ -15,29 +15,43 @@ public sealed partial class EventStore
     /// <exception cref="InvalidRequestException">Wrong dimension, a non-finite, too long or (cosine) zero vector, k or ef out of range, to before from, or an invalid entity or stream prefix.</exception>
     public async Task<IReadOnlyList<VectorSearchResult>> SearchAsync(VectorSearchQuery query, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
-        if (settings.VectorDimension == 0)
+        var timer = CallTimer.Start();
+        try
         {
-            // Another node may have fixed the dimension since the cached read.
-            _catalog.ForgetSettings();
-            settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
-        }
-        query.Validate(settings);
-        if (settings.VectorDimension == 0) return []; // no event has a vector yet
+            ArgumentNullException.ThrowIfNull(query);
+            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+            var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+            if (settings.VectorDimension == 0)
+            {
+                // Another node may have fixed the dimension since the cached read.
+                _catalog.ForgetSettings();
+                settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            query.Validate(settings);
+            if (settings.VectorDimension == 0)
+            {
+                timer.Answered();
+                return []; // no event has a vector yet
+            }
 
-        var filter = new SearchFilter(query);
-        var ef = Math.Max(query.Ef ?? settings.HnswEfSearch, query.K);
-        var pool = await OpenSearchPoolAsync(query.From, query.To, cancellationToken).ConfigureAwait(false);
-        var answers = await Task.WhenAll(pool.Select(segment => Task.Run(
-            () => segment.Search(query.Vector, query.K, ef, filter) ?? FilesOf(segment.Segment)?.Search(query.Vector, query.K, ef, filter) ?? [],
-            cancellationToken))).ConfigureAwait(false);
-        var nearest = answers.SelectMany(a => a).OrderBy(r => r.Distance).ThenBy(r => r.Event.Position).Take(query.K);
-        // float32 rounding leaves an identical vector at a cosine distance of about -1e-7; cosine and l2 are never below 0.
-        return settings.Metric == Vectors.VectorMetric.InnerProduct
-            ? [.. nearest]
-            : [.. nearest.Select(r => r.Distance < 0 ? r with { Distance = 0 } : r)];
+            var filter = new SearchFilter(query);
+            var ef = Math.Max(query.Ef ?? settings.HnswEfSearch, query.K);
+            var pool = await OpenSearchPoolAsync(query.From, query.To, cancellationToken).ConfigureAwait(false);
+            var answers = await Task.WhenAll(pool.Select(segment => Task.Run(
+                () => segment.Search(query.Vector, query.K, ef, filter) ?? FilesOf(segment.Segment)?.Search(query.Vector, query.K, ef, filter) ?? [],
+                cancellationToken))).ConfigureAwait(false);
+            var nearest = answers.SelectMany(a => a).OrderBy(r => r.Distance).ThenBy(r => r.Event.Position).Take(query.K);
+            // float32 rounding leaves an identical vector at a cosine distance of about -1e-7; cosine and l2 are never below 0.
+            IReadOnlyList<VectorSearchResult> results = settings.Metric == Vectors.VectorMetric.InnerProduct
+                ? [.. nearest]
+                : [.. nearest.Select(r => r.Distance < 0 ? r with { Distance = 0 } : r)];
+            timer.Answered();
+            return results;
+        }
+        finally
+        {
+            timer.Record(StoreMetrics.SearchSeconds, StoreMetrics.SearchKindVector, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -57,15 +71,25 @@ public sealed partial class EventStore
     /// <exception cref="InvalidRequestException">The entity is empty or the limit is out of range.</exception>
     public async Task<IReadOnlyList<RecordedEvent>> ReadEntityEventsAsync(string entity, int limit = 100, CancellationToken cancellationToken = default)
     {
-        EntityNames.EnsureValid(entity);
-        EntityNames.EnsureLimit(limit);
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var pool = await OpenSearchPoolAsync(null, null, cancellationToken).ConfigureAwait(false);
-        // Each segment's postings are in commit order, so its first `limit` are all it can contribute.
-        var events = new List<RecordedEvent>();
-        foreach (var segment in pool)
-            events.AddRange(segment.ReadEntity(entity, limit) ?? FilesOf(segment.Segment)?.ReadEntity(entity, limit) ?? []);
-        return [.. events.OrderBy(e => e.Position).Take(limit)];
+        var timer = CallTimer.Start();
+        try
+        {
+            EntityNames.EnsureValid(entity);
+            EntityNames.EnsureLimit(limit);
+            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+            var pool = await OpenSearchPoolAsync(null, null, cancellationToken).ConfigureAwait(false);
+            // Each segment's postings are in commit order, so its first `limit` are all it can contribute.
+            var events = new List<RecordedEvent>();
+            foreach (var segment in pool)
+                events.AddRange(segment.ReadEntity(entity, limit) ?? FilesOf(segment.Segment)?.ReadEntity(entity, limit) ?? []);
+            IReadOnlyList<RecordedEvent> oldestFirst = [.. events.OrderBy(e => e.Position).Take(limit)];
+            timer.Answered();
+            return oldestFirst;
+        }
+        finally
+        {
+            timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindEntity, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -77,21 +101,31 @@ public sealed partial class EventStore
     /// <exception cref="InvalidRequestException">The entity is empty or the limit is out of range.</exception>
     public async Task<IReadOnlyList<RelatedEntity>> GetRelatedEntitiesAsync(string entity, int limit = 100, CancellationToken cancellationToken = default)
     {
-        EntityNames.EnsureValid(entity);
-        EntityNames.EnsureLimit(limit);
-        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var pool = await OpenSearchPoolAsync(null, null, cancellationToken).ConfigureAwait(false);
-        var weights = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var segment in pool)
+        var timer = CallTimer.Start();
+        try
         {
-            foreach (var pair in segment.GetRelated(entity) ?? FilesOf(segment.Segment)?.GetRelated(entity) ?? [])
-                weights[pair.Other] = weights.GetValueOrDefault(pair.Other) + pair.Count;
+            EntityNames.EnsureValid(entity);
+            EntityNames.EnsureLimit(limit);
+            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+            var pool = await OpenSearchPoolAsync(null, null, cancellationToken).ConfigureAwait(false);
+            var weights = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var segment in pool)
+            {
+                foreach (var pair in segment.GetRelated(entity) ?? FilesOf(segment.Segment)?.GetRelated(entity) ?? [])
+                    weights[pair.Other] = weights.GetValueOrDefault(pair.Other) + pair.Count;
+            }
+            IReadOnlyList<RelatedEntity> heaviestFirst = [.. weights
+                .OrderByDescending(w => w.Value)
+                .ThenBy(w => w.Key, StringComparer.Ordinal)
+                .Take(limit)
+                .Select(w => new RelatedEntity(w.Key, w.Value))];
+            timer.Answered();
+            return heaviestFirst;
         }
-        return [.. weights
-            .OrderByDescending(w => w.Value)
-            .ThenBy(w => w.Key, StringComparer.Ordinal)
-            .Take(limit)
-            .Select(w => new RelatedEntity(w.Key, w.Value))];
+        finally
+        {
+            timer.Record(StoreMetrics.SearchSeconds, StoreMetrics.SearchKindRelated, cancellationToken);
+        }
     }
 
     /// <summary>

@@ -200,6 +200,32 @@ public sealed class HttpApiTests(NodeFixture node)
     }
 
     [Fact]
+    public async Task read_latency_is_served_by_kind_and_outcome_in_the_buckets_of_append_latency()
+    {
+        var stream = NewStream("read-metrics");
+        var entity = $"read-metrics-{Guid.NewGuid():N}";
+        await SendAsync(HttpMethod.Post, Path(stream, "/events"), $$"""{"events":[{"type":"t","entities":["{{entity}}"]}]}""");
+        var before = await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var read in new[] { Path(stream, "/events"), "/all/events?limit=1", $"/entities/{entity}/events", Path(NewStream("missing"), "/events") })
+            statuses.Add((await SendAsync(HttpMethod.Get, read)).Status);
+        // The store records a read before it answers, so the scrape after the answers has it: no need to poll.
+        var after = await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.NotFound], statuses);
+        Assert.Contains("# TYPE fossil_read_duration_seconds histogram", after, StringComparison.Ordinal);
+        foreach (var labels in new[] { "kind=\"stream\",outcome=\"ok\"", "kind=\"all\",outcome=\"ok\"", "kind=\"entity\",outcome=\"ok\"", "kind=\"stream\",outcome=\"error\"" })
+        {
+            var (was, @is) = (PrometheusText.Count(before, "fossil_read_duration_seconds", labels), PrometheusText.Count(after, "fossil_read_duration_seconds", labels));
+            Assert.True(@is > was, $"fossil_read_duration_seconds_count{{{labels}}} went from {was} to {@is}");
+        }
+        var appendBuckets = PrometheusText.Buckets(after, "fossil_append_duration_seconds", "");
+        Assert.Contains("+Inf", appendBuckets);
+        Assert.Equal(appendBuckets, PrometheusText.Buckets(after, "fossil_read_duration_seconds", "kind=\"stream\",outcome=\"ok\""));
+    }
+
+    [Fact]
     public async Task subscription_lag_is_measured_for_every_event_a_subscriber_receives()
     {
         var stream = NewStream("lag");

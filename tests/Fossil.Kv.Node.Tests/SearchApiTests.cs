@@ -68,6 +68,33 @@ public sealed class SearchApiTests(NodeFixture node)
         Assert.Equal((partner, 3), (edge!["entity"]!.GetValue<string>(), edge["weight"]!.GetValue<int>()));
     }
 
+    [Fact]
+    public async Task search_latency_is_served_by_kind_and_outcome_in_the_buckets_of_append_latency()
+    {
+        var dimension = await DimensionAsync();
+        var tag = $"timed-{Guid.NewGuid():N}";
+        await SendAsync(HttpMethod.Post, $"/streams/search-timed-{Guid.NewGuid():N}/events",
+            $$"""{"events":[{"type":"t","vector":{{Vector(dimension, 0)}},"entities":["{{tag}}","{{tag}}-partner"]}]}""");
+        var before = await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        var (found, _) = await SendAsync(HttpMethod.Post, "/search", $$"""{"vector":{{Vector(dimension, 0)}},"k":1}""");
+        var (refused, _) = await SendAsync(HttpMethod.Post, "/search", $$"""{"vector":{{Vector(dimension + 1, 0)}},"k":1}""");
+        var (related, _) = await SendAsync(HttpMethod.Get, $"/entities/{tag}/related");
+        // The store records a search before it answers, so the scrape after the answers has it: no need to poll.
+        var after = await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.BadRequest, HttpStatusCode.OK), (found, refused, related));
+        Assert.Contains("# TYPE fossil_search_duration_seconds histogram", after, StringComparison.Ordinal);
+        foreach (var labels in new[] { "kind=\"vector\",outcome=\"ok\"", "kind=\"vector\",outcome=\"error\"", "kind=\"related\",outcome=\"ok\"" })
+        {
+            var (was, @is) = (PrometheusText.Count(before, "fossil_search_duration_seconds", labels), PrometheusText.Count(after, "fossil_search_duration_seconds", labels));
+            Assert.True(@is > was, $"fossil_search_duration_seconds_count{{{labels}}} went from {was} to {@is}");
+        }
+        var appendBuckets = PrometheusText.Buckets(after, "fossil_append_duration_seconds", "");
+        Assert.Contains("+Inf", appendBuckets);
+        Assert.Equal(appendBuckets, PrometheusText.Buckets(after, "fossil_search_duration_seconds", "kind=\"vector\",outcome=\"ok\""));
+    }
+
     [Theory]
     [InlineData("""{"k":3}""", "\"vector\"")]
     [InlineData("""{"vector":"x"}""", "\"vector\"")]
