@@ -60,6 +60,14 @@ internal static class HttpBenchmark
                 }
                 try
                 {
+                    // The node's HTTP path alone (Kestrel, middleware, routing, a response) on the same connections: the floor
+                    // under the append rows' latency and CPU per request, however lean the append itself gets.
+                    var liveness = LeanHttpConnection.Get($"127.0.0.1:{port}", "/health/live");
+                    rows.Add(await bench.MeasureAsync("No-op over HTTP", concurrency, partitions, 1, async (w, _) =>
+                    {
+                        var status = await connections[w].SendAsync(liveness);
+                        if (status != 200) throw new InvalidOperationException($"the node answered {status}");
+                    }));
                     var before = await BatchTotalsAsync(address);
                     rows.Add(await bench.MeasureAsync("Append over HTTP", concurrency, partitions, 1, async (w, _) =>
                     {

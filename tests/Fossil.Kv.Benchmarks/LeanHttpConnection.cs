@@ -31,6 +31,9 @@ internal sealed class LeanHttpConnection : IAsyncDisposable
     public static byte[] Post(string host, string path, byte[] json) =>
         [.. Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {json.Length}\r\n\r\n"), .. json];
 
+    /// <summary>A complete HTTP/1.1 GET, as bytes to send again and again.</summary>
+    public static byte[] Get(string host, string path) => Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+
     /// <summary>Sends the request and returns the response's status code once its whole body has arrived.</summary>
     public async Task<int> SendAsync(ReadOnlyMemory<byte> request)
     {
