@@ -34,7 +34,7 @@ public sealed partial class EventStore
     /// </summary>
     /// <exception cref="InvalidSettingException">A name is unknown or a value is invalid.</exception>
     public Task<SettingsUpdate> UpdateSettingsAsync(JsonObject changes, CancellationToken cancellationToken = default) =>
-        UpdateSettingsCoreAsync(changes, expectedRevision: null, cancellationToken);
+        UpdateSettingsCoreAsync(changes, expectedRevisions: null, cancellationToken);
 
     /// <summary>
     /// As <see cref="UpdateSettingsAsync(JsonObject, CancellationToken)"/>, but only if the settings are still at
@@ -43,9 +43,22 @@ public sealed partial class EventStore
     /// <exception cref="InvalidSettingException">A name is unknown or a value is invalid.</exception>
     /// <exception cref="SettingsChangedException">The settings are no longer at <paramref name="expectedRevision"/>.</exception>
     public Task<SettingsUpdate> UpdateSettingsAsync(JsonObject changes, long expectedRevision, CancellationToken cancellationToken = default) =>
-        UpdateSettingsCoreAsync(changes, expectedRevision, cancellationToken);
+        UpdateSettingsCoreAsync(changes, [expectedRevision], cancellationToken);
 
-    private async Task<SettingsUpdate> UpdateSettingsCoreAsync(JsonObject changes, long? expectedRevision, CancellationToken cancellationToken)
+    /// <summary>
+    /// As <see cref="UpdateSettingsAsync(JsonObject, long, CancellationToken)"/>, but if the settings are still at any
+    /// one of <paramref name="expectedRevisions"/> (as HTTP's <c>If-Match</c> with a list of ETags).
+    /// </summary>
+    /// <exception cref="InvalidSettingException">A name is unknown or a value is invalid.</exception>
+    /// <exception cref="SettingsChangedException">The settings are at none of <paramref name="expectedRevisions"/>.</exception>
+    public Task<SettingsUpdate> UpdateSettingsAsync(JsonObject changes, IReadOnlyCollection<long> expectedRevisions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(expectedRevisions);
+        if (expectedRevisions.Count == 0) throw new ArgumentException("Name at least one revision.", nameof(expectedRevisions));
+        return UpdateSettingsCoreAsync(changes, expectedRevisions, cancellationToken);
+    }
+
+    private async Task<SettingsUpdate> UpdateSettingsCoreAsync(JsonObject changes, IReadOnlyCollection<long>? expectedRevisions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changes);
         if (changes.Count == 0) throw new InvalidRequestException("The change names no setting.");
@@ -63,7 +76,7 @@ public sealed partial class EventStore
             if (before.VectorDimension != 0 && after.VectorMetric != before.VectorMetric)
                 throw new InvalidSettingException("vector.metric", $"vector.metric is fixed once vector.dimension is (at {before.VectorDimension}): vectors were accepted and segments indexed under '{before.VectorMetric}'; it cannot become '{after.VectorMetric}'.");
             // Checked after validation: a bad value is the caller's first problem, whatever the revision.
-            if (expectedRevision is { } expected && expected != kv.ModRevision) throw new SettingsChangedException(expected, kv.ModRevision);
+            if (expectedRevisions is not null && !expectedRevisions.Contains(kv.ModRevision)) throw new SettingsChangedException(expectedRevisions, kv.ModRevision);
             var txn = new TxnRequest();
             txn.Compare.Add(Ops.ModRevisionIs(key, kv.ModRevision));
             txn.Success.Add(Ops.Put(key, after.ToJsonBytes()));

@@ -117,21 +117,54 @@ public sealed class SettingsChangedException : FossilException
 {
     /// <summary>The settings moved from <paramref name="expectedRevision"/> to <paramref name="actualRevision"/>.</summary>
     public SettingsChangedException(long expectedRevision, long actualRevision)
-        : this(expectedRevision, actualRevision, $"/meta/config changed since revision {expectedRevision} (it is at revision {actualRevision} now); read it again and retry.")
+        : this([expectedRevision], actualRevision)
+    {
+    }
+
+    /// <summary>The settings are at <paramref name="actualRevision"/>, none of <paramref name="expectedRevisions"/>.</summary>
+    public SettingsChangedException(IReadOnlyCollection<long> expectedRevisions, long actualRevision)
+        : this(expectedRevisions, actualRevision, Describe(expectedRevisions, actualRevision))
     {
     }
 
     /// <summary>The precondition failed for a reason <paramref name="message"/> gives, such as a weak ETag, which never matches.</summary>
     public SettingsChangedException(long expectedRevision, long actualRevision, string message)
+        : this([expectedRevision], actualRevision, message)
+    {
+    }
+
+    private SettingsChangedException(IReadOnlyCollection<long> expectedRevisions, long actualRevision, string message)
         : base("config_changed", message)
     {
-        ExpectedRevision = expectedRevision;
+        ExpectedRevisions = [.. expectedRevisions];
+        ExpectedRevision = ExpectedRevisions.Count == 0 ? 0 : ExpectedRevisions.Max();
         ActualRevision = actualRevision;
     }
 
-    /// <summary>The etcd mod revision of <c>/meta/config</c> the change was based on.</summary>
+    /// <summary>The etcd mod revision of <c>/meta/config</c> the change was based on (of several, the latest).</summary>
     public long ExpectedRevision { get; }
+
+    /// <summary>Every revision the change would have applied at.</summary>
+    public IReadOnlyList<long> ExpectedRevisions { get; }
 
     /// <summary>The mod revision <c>/meta/config</c> is at now.</summary>
     public long ActualRevision { get; }
+
+    // A revision later than the current one was never answered (the settings' revision only grows, and every read
+    // answers the current one), so "changed since" would be false for it: it is named as what it is, a revision
+    // this store never gave out (a typo, or a tag from another store or another etcd).
+    private static string Describe(IReadOnlyCollection<long> expected, long actual)
+    {
+        var since = expected.Where(r => r < actual).Select(r => (long?)r).Max();
+        var never = expected.Where(r => r > actual).Order().ToArray();
+        var unknown = never.Length switch
+        {
+            0 => "",
+            1 => $"revision {never[0]} is not one this store has answered",
+            _ => $"revisions {string.Join(", ", never)} are not ones this store has answered",
+        };
+        return since is not null || never.Length == 0
+            ? $"/meta/config changed since revision {since} (it is at revision {actual} now{(unknown.Length == 0 ? "" : "; " + unknown)}); read it again and retry."
+            : $"/meta/config is at revision {actual}, and {unknown}: no answer names a later revision than the settings are at. Read it again and retry.";
+    }
 }

@@ -79,6 +79,87 @@ public sealed class HttpContractTests(NodeFixture node)
     }
 
     [Fact]
+    public async Task if_match_star_or_a_list_holding_the_current_etag_applies_the_change()
+    {
+        var (_, current, read) = await SendAsync(HttpMethod.Get, "/meta/config");
+        var etag = read.Headers.ETag!.Tag;
+        // The value ef_search has: the shared node's behaviour stays, and each write still makes a new revision.
+        var change = $$"""{"hnsw.ef_search": {{current!["hnsw.ef_search"]!.ToJsonString()}}}""";
+
+        using var star = await PutConfigAsync(change, "*");
+        var afterStar = star.Headers.ETag!.Tag;
+        // RFC 9110 §13.1.1: the list matches when any one strong tag is current; a weak one beside it is no match, and no error.
+        using var list = await PutConfigAsync(change, $"\"1\", W/{afterStar}, {afterStar}");
+        using var stale = await PutConfigAsync("""{"hnsw.ef_search": 7}""", $"\"1\", {etag}");
+        var (_, after, reread) = await SendAsync(HttpMethod.Get, "/meta/config");
+
+        Assert.Equal(HttpStatusCode.OK, star.StatusCode);
+        Assert.NotEqual(etag, afterStar);
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        Assert.NotEqual(afterStar, list.Headers.ETag!.Tag);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, stale.StatusCode);
+        var error = JsonNode.Parse(await stale.Content.ReadAsStringAsync());
+        AssertError(error, "config_changed");
+        // The latest tag of the list is the one to name: the settings changed since it, so since every earlier one too.
+        Assert.Contains($"changed since revision {etag.Trim('"')} ", error!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(list.Headers.ETag!.Tag, reread.Headers.ETag!.Tag);
+        Assert.Equal(current.ToJsonString(), after!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task an_if_match_etag_later_than_the_current_revision_is_refused_as_one_never_answered()
+    {
+        var (_, current, read) = await SendAsync(HttpMethod.Get, "/meta/config");
+        var etag = read.Headers.ETag!.Tag;
+        var future = long.Parse(etag.Trim('"'), System.Globalization.CultureInfo.InvariantCulture) + 1_000_000;
+
+        using var quoted = await PutConfigAsync("""{"hnsw.ef_search": 7}""", $"\"{future}\"");
+        using var bare = await PutConfigAsync("""{"hnsw.ef_search": 7}""", future.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var (_, after, reread) = await SendAsync(HttpMethod.Get, "/meta/config");
+
+        foreach (var refused in new[] { quoted, bare })
+        {
+            Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+            var error = JsonNode.Parse(await refused.Content.ReadAsStringAsync());
+            AssertError(error, "config_changed");
+            var message = error!["message"]!.GetValue<string>();
+            Assert.Contains($"revision {future} is not one this store has answered", message, StringComparison.Ordinal);
+            Assert.DoesNotContain("changed since", message, StringComparison.Ordinal);
+            Assert.Equal(etag, refused.Headers.ETag?.Tag);
+        }
+        Assert.Equal(etag, reread.Headers.ETag?.Tag);
+        Assert.Equal(current!.ToJsonString(), after!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("\"1\", *")]
+    [InlineData("\"1\" \"2\"")]
+    [InlineData(",")]
+    [InlineData("\"12")]
+    [InlineData("W/garbage")]
+    [InlineData("\"0\"")]
+    public async Task a_malformed_if_match_is_a_400_naming_the_header(string header)
+    {
+        var (_, current, _) = await SendAsync(HttpMethod.Get, "/meta/config");
+
+        using var refused = await PutConfigAsync("""{"hnsw.ef_search": 7}""", header);
+        var (_, after, _) = await SendAsync(HttpMethod.Get, "/meta/config");
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var error = JsonNode.Parse(await refused.Content.ReadAsStringAsync());
+        AssertError(error, "invalid_request");
+        Assert.StartsWith("If-Match must be", error!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(current!.ToJsonString(), after!.ToJsonString());
+    }
+
+    private async Task<HttpResponseMessage> PutConfigAsync(string json, string ifMatch)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/meta/config") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        return await Http.SendAsync(request);
+    }
+
+    [Fact]
     public async Task a_subscription_with_a_last_event_id_that_is_not_a_version_names_the_header()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/streams/last-event-id-check/subscribe");

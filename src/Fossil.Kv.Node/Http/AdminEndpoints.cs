@@ -33,15 +33,19 @@ internal static class AdminEndpoints
                 throw new InvalidRequestException($"The body is not valid JSON ({e.Message}).");
             }
             var ifMatch = context.Request.Headers.IfMatch.ToString().Trim();
-            // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag matches nothing, so the precondition fails, saying why.
-            if (ifMatch.StartsWith("W/", StringComparison.Ordinal))
+            var (strong, weak) = ParseIfMatch(ifMatch);
+            // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag matches nothing, so with only weak tags the
+            // precondition fails, saying why.
+            if (strong.Count == 0 && weak > 0)
             {
                 var (_, current) = await store.GetVersionedSettingsAsync(context.RequestAborted);
+                var which = weak == 1 ? "a weak ETag" : "only weak ETags";
                 throw new SettingsChangedException(0, current,
-                    $"If-Match holds a weak ETag ({ifMatch}), which never matches: If-Match compares strongly. Send the ETag exactly as GET /meta/config answered it (\"{current}\" now).");
+                    $"If-Match holds {which} ({ifMatch}), which never {(weak == 1 ? "matches" : "match")}: If-Match compares strongly. Send the ETag exactly as GET /meta/config answered it (\"{current}\" now).");
             }
-            var update = ExpectedSettingsRevision(context.Request) is { } expected
-                ? await store.UpdateSettingsAsync(changes, expected, context.RequestAborted)
+            // No If-Match, or "*": the settings always exist once seeded, so any current version will do.
+            var update = strong.Count > 0
+                ? await store.UpdateSettingsAsync(changes, strong, context.RequestAborted)
                 : await store.UpdateSettingsAsync(changes, context.RequestAborted);
             context.Response.Headers.ETag = SettingsETag(update.Revision);
             await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSettings(writer, update.After));
@@ -143,17 +147,52 @@ internal static class AdminEndpoints
     internal static string SettingsETag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
 
     /// <summary>
-    /// The revision an <c>If-Match</c> header names (<c>"123"</c>, as GET's ETag), null without one (or with <c>*</c>).
+    /// The revisions the strong ETags of an <c>If-Match</c> header name (<c>"123"</c>, as GET's ETag; a bare
+    /// <c>123</c> too), and how many weak ones it holds (<c>W/"123"</c>, which never match). None for no header or
+    /// <c>*</c> (RFC 9110: <c>"*" / #entity-tag</c>, so <c>*</c> stands alone). Anything else is a 400 naming the header.
     /// </summary>
-    private static long? ExpectedSettingsRevision(HttpRequest request)
+    private static (IReadOnlyList<long> Strong, int Weak) ParseIfMatch(string header)
     {
-        var header = request.Headers.IfMatch.ToString().Trim();
-        if (header.Length == 0 || header == "*") return null;
-        var tag = header.Length >= 2 && header[0] == '"' && header[^1] == '"' ? header[1..^1] : header;
-        return long.TryParse(tag, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) && revision > 0
-            ? revision
-            : throw new InvalidRequestException($"If-Match must be the ETag GET /meta/config answered, e.g. \"42\" (got '{header}').");
+        if (header.Length == 0 || header == "*") return ([], 0);
+        var strong = new List<long>();
+        var weak = 0;
+        var rest = header.AsSpan();
+        while (true)
+        {
+            // Empty list elements (", ,") are allowed by RFC 9110 §5.6.1 and mean nothing.
+            rest = rest.TrimStart(" \t,");
+            if (rest.IsEmpty) break;
+            var isWeak = rest.StartsWith("W/", StringComparison.Ordinal);
+            if (isWeak) rest = rest[2..];
+            ReadOnlySpan<char> tag;
+            var quoted = rest.StartsWith('"');
+            if (quoted)
+            {
+                var close = rest[1..].IndexOf('"');
+                if (close < 0) throw BadIfMatch(header);
+                tag = rest.Slice(1, close);
+                rest = rest[(close + 2)..];
+            }
+            else
+            {
+                var end = rest.IndexOfAny(" \t,");
+                tag = end < 0 ? rest : rest[..end];
+                rest = end < 0 ? [] : rest[end..];
+            }
+            rest = rest.TrimStart(" \t");
+            if (!rest.IsEmpty && rest[0] != ',') throw BadIfMatch(header);
+            var isRevision = long.TryParse(tag, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) && revision > 0;
+            // A bare revision (not an RFC entity-tag) is still taken, as it was before lists: curl users type it so.
+            // A quoted weak tag may hold anything, as it never matches; a strong one must be a revision this API answers.
+            if (!isRevision && (!quoted || !isWeak)) throw BadIfMatch(header);
+            if (isWeak) weak++;
+            else strong.Add(revision);
+        }
+        return strong.Count > 0 || weak > 0 ? (strong, weak) : throw BadIfMatch(header);
     }
+
+    private static InvalidRequestException BadIfMatch(string header) =>
+        new($"If-Match must be *, or the ETag GET /meta/config answered (e.g. \"42\"), or a comma-separated list of such ETags (got '{header}').");
 
     private static void WriteSegment(Utf8JsonWriter writer, EventStore store, SegmentRecord segment) =>
         store.WithLocalCounts(segment).WriteJson(writer, store.IsMaterialized(segment.SegmentId));

@@ -25,6 +25,41 @@ public sealed class SettingsUpdateTests(EtcdFixture etcd)
     }
 
     [Fact]
+    public async Task a_change_at_several_expected_revisions_applies_if_the_settings_are_at_any_one()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
+        var (_, revision) = await store.GetVersionedSettingsAsync();
+
+        var (_, _, changedAt) = await store.UpdateSettingsAsync(new JsonObject { ["segment.retention"] = "7d" }, [revision - 1, revision]);
+        var stale = await Assert.ThrowsAsync<SettingsChangedException>(() => store.UpdateSettingsAsync(new JsonObject { ["segment.retention"] = "9d" }, [revision - 1, revision]));
+        var (settings, current) = await store.GetVersionedSettingsAsync();
+
+        Assert.Equal((changedAt, "7d"), (current, settings.Get("segment.retention")));
+        Assert.Equal([revision - 1, revision], stale.ExpectedRevisions);
+        Assert.Equal((revision, changedAt), (stale.ExpectedRevision, stale.ActualRevision));
+        Assert.StartsWith($"/meta/config changed since revision {revision} (it is at revision {changedAt} now)", stale.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_change_at_a_revision_later_than_the_settings_is_refused_as_one_never_answered()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
+        var (before, revision) = await store.GetVersionedSettingsAsync();
+
+        var future = await Assert.ThrowsAsync<SettingsChangedException>(() => store.UpdateSettingsAsync(new JsonObject { ["segment.retention"] = "9d" }, revision + 1000));
+        var both = await Assert.ThrowsAsync<SettingsChangedException>(() => store.UpdateSettingsAsync(new JsonObject { ["segment.retention"] = "9d" }, [revision - 1, revision + 1000]));
+        var (after, current) = await store.GetVersionedSettingsAsync();
+
+        Assert.Equal(revision, future.ActualRevision);
+        Assert.Contains($"revision {revision + 1000} is not one this store has answered", future.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("changed since", future.Message, StringComparison.Ordinal);
+        // With a stale revision beside it, both are said: what changed since the stale one, and that the other was never answered.
+        Assert.Contains($"changed since revision {revision - 1}", both.Message, StringComparison.Ordinal);
+        Assert.Contains($"revision {revision + 1000} is not one this store has answered", both.Message, StringComparison.Ordinal);
+        Assert.Equal((revision, before.Get("segment.retention")), (current, after.Get("segment.retention")));
+    }
+
+    [Fact]
     public async Task a_store_configured_otherwise_than_meta_config_says_which_values_are_in_force()
     {
         var prefix = TestKeys.UniquePrefix();
