@@ -69,6 +69,8 @@ internal sealed class CliContext : IAsyncDisposable
                 throw CliException.Invalid($"'{endpoint}' is not an etcd client URL (expected e.g. {CliApp.DefaultEndpoint}).");
         }
         var prefix = parseResult.GetValue(globals.Prefix) ?? "";
+        // The rule the node applies to Fossil:RootPrefix: a store nested in another's /meta/ or /s/ is never right.
+        if (KeyLayout.RootPrefixProblem(prefix) is { } prefixProblem) throw CliException.Invalid($"--prefix {prefixProblem}");
         return new CliContext(parseResult, stdout, stderr, environment, cancellationToken)
         {
             Json = parseResult.GetValue(globals.Json),

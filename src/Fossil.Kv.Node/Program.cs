@@ -1,4 +1,5 @@
 using Fossil.Kv;
+using Fossil.Kv.Keyspace;
 using Fossil.Kv.Node;
 using Fossil.Kv.Node.Hosting;
 using Fossil.Kv.Node.Http;
@@ -21,6 +22,8 @@ try
     FossilConfiguration.Bind(builder.Configuration, configured);
     configured.ToSeedSettings();
     configured.Etcd.ValidateEndpoints();
+    if (KeyLayout.RootPrefixProblem(configured.RootPrefix) is { } prefixProblem)
+        throw new InvalidOperationException($"Fossil:RootPrefix {prefixProblem}");
     apiKeys = new ApiKeyCheck(builder.Configuration.GetSection("Fossil:Security:ApiKeys").Get<List<ApiKeyOptions>>() ?? []);
     nodeOptions = NodeOptions.From(builder.Configuration);
     // Last: the only check that writes (it makes the directories).

@@ -122,6 +122,45 @@ public sealed class ErrorTests(EtcdFixture etcd) : CliTestBase(etcd)
         Assert.Contains("--etcd names no endpoint", result.AssertFails(ExitCodes.Failure), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("meta", "metadata")]
+    [InlineData("s", "segments")]
+    [InlineData("meta/tenant", "metadata")]
+    public async Task a_prefix_inside_another_stores_metadata_or_segments_is_refused_and_writes_nothing(string nested, string kind)
+    {
+        var parent = NewCli();
+        await parent.AppendAsync("s");
+        var keysBefore = await EtcdCtl.RunAsync(Etcd.Endpoints, "get", "--prefix", "--keys-only", parent.Prefix + "/");
+        var inside = new Cli(Etcd.Endpoints, $"{parent.Prefix}/{nested}");
+
+        var append = await inside.RunAsync("streams", "append", "pp", "--type", "X");
+        var status = await inside.RunAsync("status", "--json");
+
+        var error = append.AssertFails(ExitCodes.Failure);
+        Assert.StartsWith($"error: --prefix '{inside.Prefix}' puts the store inside", error, StringComparison.Ordinal);
+        Assert.Contains($"where the store at '{parent.Prefix}' keeps its {kind}", error, StringComparison.Ordinal);
+        Assert.Equal(error, status.AssertFails(ExitCodes.Failure));
+        Assert.Equal(keysBefore, await EtcdCtl.RunAsync(Etcd.Endpoints, "get", "--prefix", "--keys-only", parent.Prefix + "/"));
+    }
+
+    [Fact]
+    public async Task a_prefix_inside_the_default_stores_metadata_or_segments_is_refused_whatever_its_spelling()
+    {
+        // Compared before and after rather than expected empty: an external etcd may hold keys an older build wrote there.
+        async Task<string> NestedKeysAsync() =>
+            await EtcdCtl.RunAsync(Etcd.Endpoints, "get", "--prefix", "--keys-only", "/meta/meta/")
+            + await EtcdCtl.RunAsync(Etcd.Endpoints, "get", "--prefix", "--keys-only", "/s/meta/");
+        var before = await NestedKeysAsync();
+
+        foreach (var prefix in new[] { "/meta", "meta", "/meta/", "/s" })
+        {
+            var error = (await new Cli(Etcd.Endpoints, prefix).RunAsync("streams", "append", "pp", "--type", "X")).AssertFails(ExitCodes.Failure);
+
+            Assert.Contains("where the default store (no prefix) keeps its", error, StringComparison.Ordinal);
+        }
+        Assert.Equal(before, await NestedKeysAsync());
+    }
+
     [Fact]
     public async Task a_corrupt_store_record_is_named_as_such_not_an_unexpected_failure()
     {

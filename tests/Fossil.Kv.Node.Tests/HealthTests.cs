@@ -88,6 +88,8 @@ public sealed class HealthTests(EtcdFixture etcd)
     [InlineData("--urls=notaurl", "Invalid url: 'notaurl'")]
     [InlineData("--Fossil:Segment:Directory=/dev/null/segments", "Fossil:Segment:Directory '/dev/null/segments' is not a directory this node can write")]
     [InlineData("--Fossil:Segment:Archive=/dev/null/archive", "Fossil:Segment:Archive '/dev/null/archive'")]
+    [InlineData("--Fossil:RootPrefix=/meta", "Fossil:RootPrefix '/meta' puts the store inside '/meta/', where the default store (no prefix) keeps its metadata")]
+    [InlineData("--Fossil:RootPrefix=/tenant/s", "Fossil:RootPrefix '/tenant/s' puts the store inside '/tenant/s/', where the store at '/tenant' keeps its segments")]
     public async Task node_refuses_to_start_with_an_invalid_setting_and_names_it_on_one_line(string settings, string name)
     {
         var (exitCode, stderr) = await StartAndWaitForExitAsync(settings.Split(' '));

@@ -17,11 +17,52 @@ public sealed class KeyLayout
 
     /// <summary>The keys of a store under <paramref name="rootPrefix"/>, normalized to a leading <c>/</c> and no trailing one.</summary>
     /// <param name="rootPrefix">Optional prefix for every key, e.g. <c>/tenant-a</c>; empty for none.</param>
+    /// <exception cref="ArgumentException"><paramref name="rootPrefix"/> is one <see cref="RootPrefixProblem"/> refuses.</exception>
     public KeyLayout(string? rootPrefix = null)
     {
+        _root = NormalizeRootPrefix(rootPrefix);
+        if (RootPrefixProblem(rootPrefix) is { } problem) throw new ArgumentException($"Root prefix {problem}", nameof(rootPrefix));
+    }
+
+    /// <summary>A root prefix as keys use it: empty, or a leading <c>/</c> and no trailing one (<c>tenant-a/</c> is <c>/tenant-a</c>).</summary>
+    public static string NormalizeRootPrefix(string? rootPrefix)
+    {
         var root = (rootPrefix ?? "").TrimEnd('/');
-        if (root.Length > 0 && root[0] != '/') root = "/" + root;
-        _root = root;
+        return root.Length > 0 && root[0] != '/' ? "/" + root : root;
+    }
+
+    /// <summary>
+    /// Why <paramref name="rootPrefix"/> cannot be a store's root prefix (a phrase that follows its name, e.g.
+    /// <c>'/meta' puts …</c>), or null when it can. The node (<c>Fossil:RootPrefix</c>), the CLI (<c>--prefix</c>)
+    /// and this constructor all ask here, so they refuse the same prefixes.
+    /// </summary>
+    /// <remarks>
+    /// Every store keeps its metadata under <c>&lt;prefix&gt;/meta/</c> and its segments under <c>&lt;prefix&gt;/s/</c>,
+    /// so a prefix with a <c>meta</c> or <c>s</c> segment puts its store's keys inside those ranges of the store at
+    /// the prefix before that segment (<c>/meta</c>: inside the default store's <c>/meta/</c>). That store's scans of
+    /// its ranges (its status key counts, its watch on <c>/s/</c>) would then take in the other store's keys. No
+    /// other prefix can reach into another store's keys: <c>/metadata</c> or <c>/s2</c> is a range of its own.
+    /// </remarks>
+    public static string? RootPrefixProblem(string? rootPrefix)
+    {
+        var root = NormalizeRootPrefix(rootPrefix);
+        var start = 1;
+        while (start <= root.Length)
+        {
+            var slash = root.IndexOf('/', start);
+            var end = slash < 0 ? root.Length : slash;
+            var segment = root[start..end];
+            if (segment is "meta" or "s")
+            {
+                var owner = start == 1 ? "the default store (no prefix)" : $"the store at '{root[..(start - 1)]}'";
+                var kind = segment == "meta" ? "metadata" : "segments";
+                return $"'{root}' puts the store inside '{root[..end]}/', where {owner} keeps its {kind}: "
+                    + "no segment of a prefix may be 'meta' or 's' (every store keeps its metadata under <prefix>/meta/ and its segments under <prefix>/s/); "
+                    + "choose another, e.g. '/tenant-a'.";
+            }
+            start = end + 1;
+        }
+        return null;
     }
 
     /// <summary>The normalized root prefix: empty, or a leading <c>/</c> and no trailing one (<c>/tenant-a</c>).</summary>

@@ -121,6 +121,53 @@ public sealed class KeyEncodingProperties
         Assert.Equal("/s/20261122T000000Z-p03-g000/e/00000000000000000042", Encoding.UTF8.GetString(new KeyLayout().Batch(Segment, 42)));
     }
 
+    [Theory]
+    [InlineData("/meta", "'/meta/', where the default store (no prefix) keeps its metadata")]
+    [InlineData("meta/", "'/meta/', where the default store (no prefix) keeps its metadata")]
+    [InlineData("/s", "'/s/', where the default store (no prefix) keeps its segments")]
+    [InlineData("/meta/tenant", "'/meta/', where the default store")]
+    [InlineData("/tenant-a/meta", "'/tenant-a/meta/', where the store at '/tenant-a' keeps its metadata")]
+    [InlineData("/tenant-a/s/x", "'/tenant-a/s/', where the store at '/tenant-a' keeps its segments")]
+    public void a_root_prefix_inside_another_stores_reserved_range_is_refused(string prefix, string names)
+    {
+        var problem = KeyLayout.RootPrefixProblem(prefix);
+        var thrown = Assert.Throws<ArgumentException>(() => new KeyLayout(prefix));
+
+        Assert.NotNull(problem);
+        Assert.Contains(names, problem, StringComparison.Ordinal);
+        Assert.Contains(problem, thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("/")]
+    [InlineData("/metadata")]
+    [InlineData("/s2")]
+    [InlineData("/Meta")]
+    [InlineData("/tenant-a/sx/meta-data")]
+    public void a_root_prefix_of_a_range_of_its_own_is_taken(string? prefix)
+    {
+        Assert.Null(KeyLayout.RootPrefixProblem(prefix));
+        Assert.Equal("/meta/config".Length + KeyLayout.NormalizeRootPrefix(prefix).Length, new KeyLayout(prefix).Config.Length);
+    }
+
+    /// <summary>Prefixes made of the names that matter ('meta', 's') and near misses, one to three segments deep, and none.</summary>
+    private static Arbitrary<string> RootPrefixes { get; } = Gen.ArrayOf(Gen.Elements("meta", "s", "m", "metas", "s2", "a"))
+        .Where(segments => segments.Length <= 3)
+        .Select(segments => string.Concat(segments.Select(segment => "/" + segment)))
+        .ToArbitrary();
+
+    [Fact]
+    public void no_store_at_a_prefix_taken_has_keys_in_another_stores_metadata_or_segments() =>
+        Check.QuickThrowOnFailure(Prop.ForAll(RootPrefixes, RootPrefixes, (a, b) =>
+        {
+            if (a == b || KeyLayout.RootPrefixProblem(a) is not null || KeyLayout.RootPrefixProblem(b) is not null) return true;
+            var (mine, other) = (new KeyLayout(a), new KeyLayout(b));
+            return !mine.Config.AsSpan().StartsWith(other.MetaPrefix) && !mine.Config.AsSpan().StartsWith(other.DataPrefix)
+                && !mine.DataPrefix.AsSpan().StartsWith(other.MetaPrefix) && !mine.DataPrefix.AsSpan().StartsWith(other.DataPrefix);
+        }));
+
     [Fact]
     public void prefix_end_is_the_first_key_after_the_prefix()
     {
