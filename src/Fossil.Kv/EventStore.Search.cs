@@ -64,6 +64,15 @@ public sealed partial class EventStore
         await _search.EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Checks an entity query's name and limit, then every retained segment's search view.</summary>
+    private async Task<List<ISearchSegment>> OpenEntityPoolAsync(string entity, int limit, CancellationToken cancellationToken)
+    {
+        EntityNames.EnsureValid(entity);
+        EntityNames.EnsureLimit(limit);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await OpenSearchPoolAsync(null, null, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Events that mention <paramref name="entity"/>, across retained segments, in global position order
     /// (oldest first), at most <paramref name="limit"/> (1–1000).
@@ -74,10 +83,7 @@ public sealed partial class EventStore
         var timer = CallTimer.Start();
         try
         {
-            EntityNames.EnsureValid(entity);
-            EntityNames.EnsureLimit(limit);
-            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-            var pool = await OpenSearchPoolAsync(null, null, cancellationToken).ConfigureAwait(false);
+            var pool = await OpenEntityPoolAsync(entity, limit, cancellationToken).ConfigureAwait(false);
             // Each segment's postings are in commit order, so its first `limit` are all it can contribute.
             var events = new List<RecordedEvent>();
             foreach (var segment in pool)
@@ -104,10 +110,7 @@ public sealed partial class EventStore
         var timer = CallTimer.Start();
         try
         {
-            EntityNames.EnsureValid(entity);
-            EntityNames.EnsureLimit(limit);
-            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-            var pool = await OpenSearchPoolAsync(null, null, cancellationToken).ConfigureAwait(false);
+            var pool = await OpenEntityPoolAsync(entity, limit, cancellationToken).ConfigureAwait(false);
             var weights = new Dictionary<string, long>(StringComparer.Ordinal);
             foreach (var segment in pool)
             {
