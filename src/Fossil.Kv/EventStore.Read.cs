@@ -45,36 +45,25 @@ public sealed partial class EventStore
     /// <c>StreamPosition.Start</c> and <c>End</c>); <c>-1</c> also means the end for a backward read. Throws
     /// <see cref="StreamNotFoundException"/> on enumeration when the stream has no events.
     /// </summary>
-    public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(
+    public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(
         string streamName,
         Direction direction = Direction.Forwards,
         long? fromVersion = null,
         long maxCount = long.MaxValue,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        CallTimer.Timed(ReadStreamCoreAsync(streamName, direction, fromVersion, maxCount, cancellationToken), StoreMetrics.ReadSeconds, StoreMetrics.ReadKindStream, cancellationToken);
+
+    private async IAsyncEnumerable<RecordedEvent> ReadStreamCoreAsync(
+        string streamName, Direction direction, long? fromVersion, long maxCount, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var timer = CallTimer.Start();
-        try
-        {
-            StreamName.EnsureValid(streamName);
-            if (maxCount > 0)
-            {
-                await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-                var (head, revision) = await ReadStreamHeadAsync(streamName, cancellationToken).ConfigureAwait(false);
-                if (head is null) throw new StreamNotFoundException(streamName);
-                var from = fromVersion ?? (direction == Direction.Forwards ? 0 : -1);
-                await foreach (var e in ReadStreamAtAsync(streamName, head, direction, from, maxCount, revision, cancellationToken).ConfigureAwait(false))
-                {
-                    timer.Answered();
-                    yield return e;
-                    timer.Resumed();
-                }
-            }
-            timer.Answered();
-        }
-        finally
-        {
-            timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindStream, cancellationToken);
-        }
+        StreamName.EnsureValid(streamName);
+        if (maxCount <= 0) yield break;
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var (head, revision) = await ReadStreamHeadAsync(streamName, cancellationToken).ConfigureAwait(false);
+        if (head is null) throw new StreamNotFoundException(streamName);
+        var from = fromVersion ?? (direction == Direction.Forwards ? 0 : -1);
+        await foreach (var e in ReadStreamAtAsync(streamName, head, direction, from, maxCount, revision, cancellationToken).ConfigureAwait(false))
+            yield return e;
     }
 
     /// <summary>The stream's head (null when the stream does not exist) and the revision it was read at.</summary>

@@ -13,41 +13,30 @@ public sealed partial class EventStore
     /// consistent: it sees the store as of one etcd revision, so no event can later appear before a
     /// position it has passed.
     /// </summary>
-    public async IAsyncEnumerable<RecordedEvent> ReadAllAsync(
+    public IAsyncEnumerable<RecordedEvent> ReadAllAsync(
         Position from,
         long maxCount = long.MaxValue,
         EventFilter? filter = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        CallTimer.Timed(ReadAllCoreAsync(from, maxCount, filter, cancellationToken), StoreMetrics.ReadSeconds, StoreMetrics.ReadKindAll, cancellationToken);
+
+    private async IAsyncEnumerable<RecordedEvent> ReadAllCoreAsync(Position from, long maxCount, EventFilter? filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (maxCount <= 0) yield break;
-        var timer = CallTimer.Start();
-        try
+        filter?.EnsureValid();
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        // Page by page at the first page's revision: memory stays bounded by a page however long the log is.
+        var snapshot = 0L;
+        var left = maxCount;
+        while (left > 0)
         {
-            filter?.EnsureValid();
-            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-            // Page by page at the first page's revision: memory stays bounded by a page however long the log is.
-            var snapshot = 0L;
-            var left = maxCount;
-            while (left > 0)
-            {
-                var want = Math.Min(left, ReadAllPageSize);
-                var (events, pageSnapshot) = await ReadLogPageAsync(from, want, filter ?? EventFilter.None, snapshot, cancellationToken).ConfigureAwait(false);
-                snapshot = pageSnapshot;
-                foreach (var e in events)
-                {
-                    timer.Answered();
-                    yield return e;
-                    timer.Resumed();
-                }
-                if (events.Count < want) break; // a short page is the end of the log (as of the snapshot)
-                left -= events.Count;
-                from = events[^1].Position.Successor;
-            }
-            timer.Answered();
-        }
-        finally
-        {
-            timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindAll, cancellationToken);
+            var want = Math.Min(left, ReadAllPageSize);
+            var (events, pageSnapshot) = await ReadLogPageAsync(from, want, filter ?? EventFilter.None, snapshot, cancellationToken).ConfigureAwait(false);
+            snapshot = pageSnapshot;
+            foreach (var e in events) yield return e;
+            if (events.Count < want) yield break; // a short page is the end of the log (as of the snapshot)
+            left -= events.Count;
+            from = events[^1].Position.Successor;
         }
     }
 
@@ -75,6 +64,10 @@ public sealed partial class EventStore
             timer.Answered();
             return new GlobalLogPage(events, next);
         }
+        catch (Exception e) when (timer.Failed(e))
+        {
+            throw;
+        }
         finally
         {
             timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindAll, cancellationToken);
@@ -88,36 +81,29 @@ public sealed partial class EventStore
     /// position <paramref name="fromSegmentPosition"/> (inclusive).
     /// </summary>
     /// <exception cref="SegmentNotFoundException">No such segment in the catalog.</exception>
-    public async IAsyncEnumerable<RecordedEvent> ReadSegmentAsync(
+    public IAsyncEnumerable<RecordedEvent> ReadSegmentAsync(
         string segmentId,
         long fromSegmentPosition = 0,
         long maxCount = long.MaxValue,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        CallTimer.Timed(ReadSegmentCoreAsync(segmentId, fromSegmentPosition, maxCount, cancellationToken), StoreMetrics.ReadSeconds, StoreMetrics.ReadKindSegment, cancellationToken);
+
+    private async IAsyncEnumerable<RecordedEvent> ReadSegmentCoreAsync(
+        string segmentId, long fromSegmentPosition, long maxCount, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var timer = CallTimer.Start();
-        try
+        if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var (segments, snapshot) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
+        var segment = segments.FirstOrDefault(s => s.Record.Id == id) ?? throw new SegmentNotFoundException(segmentId);
+        // Segment positions embed the base revision of their batch, so the batch holding a position starts at or before it.
+        var reader = await OpenLogAsync(segment, new Position(Math.Max(0, fromSegmentPosition) / Position.IndexLimit, 0), snapshot, cancellationToken).ConfigureAwait(false);
+        var left = maxCount;
+        while (left > 0 && await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } e)
         {
-            if (!SegmentId.TryParse(segmentId, out var id)) throw new SegmentNotFoundException(segmentId);
-            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-            var (segments, snapshot) = await _catalog.ListSegmentsAsync(cancellationToken).ConfigureAwait(false);
-            var segment = segments.FirstOrDefault(s => s.Record.Id == id) ?? throw new SegmentNotFoundException(segmentId);
-            // Segment positions embed the base revision of their batch, so the batch holding a position starts at or before it.
-            var reader = await OpenLogAsync(segment, new Position(Math.Max(0, fromSegmentPosition) / Position.IndexLimit, 0), snapshot, cancellationToken).ConfigureAwait(false);
-            var left = maxCount;
-            while (left > 0 && await reader.PeekAsync(cancellationToken).ConfigureAwait(false) is { } e)
-            {
-                reader.Advance();
-                if (e.SegmentPosition < fromSegmentPosition) continue;
-                left--;
-                timer.Answered();
-                yield return e;
-                timer.Resumed();
-            }
-            timer.Answered();
-        }
-        finally
-        {
-            timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindSegment, cancellationToken);
+            reader.Advance();
+            if (e.SegmentPosition < fromSegmentPosition) continue;
+            left--;
+            yield return e;
         }
     }
 

@@ -48,6 +48,10 @@ public sealed partial class EventStore
             timer.Answered();
             return results;
         }
+        catch (Exception e) when (timer.Failed(e))
+        {
+            throw;
+        }
         finally
         {
             timer.Record(StoreMetrics.SearchSeconds, StoreMetrics.SearchKindVector, cancellationToken);
@@ -92,6 +96,10 @@ public sealed partial class EventStore
             timer.Answered();
             return oldestFirst;
         }
+        catch (Exception e) when (timer.Failed(e))
+        {
+            throw;
+        }
         finally
         {
             timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindEntity, cancellationToken);
@@ -124,6 +132,10 @@ public sealed partial class EventStore
                 .Select(w => new RelatedEntity(w.Key, w.Value))];
             timer.Answered();
             return heaviestFirst;
+        }
+        catch (Exception e) when (timer.Failed(e))
+        {
+            throw;
         }
         finally
         {

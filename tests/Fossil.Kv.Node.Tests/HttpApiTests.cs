@@ -215,7 +215,7 @@ public sealed class HttpApiTests(NodeFixture node)
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.NotFound], statuses);
         Assert.Contains("# TYPE fossil_read_duration_seconds histogram", after, StringComparison.Ordinal);
-        foreach (var labels in new[] { "kind=\"stream\",outcome=\"ok\"", "kind=\"all\",outcome=\"ok\"", "kind=\"entity\",outcome=\"ok\"", "kind=\"stream\",outcome=\"error\"" })
+        foreach (var labels in new[] { "kind=\"stream\",outcome=\"ok\"", "kind=\"all\",outcome=\"ok\"", "kind=\"entity\",outcome=\"ok\"", "kind=\"stream\",outcome=\"not_found\"" })
         {
             var (was, @is) = (PrometheusText.Count(before, "fossil_read_duration_seconds", labels), PrometheusText.Count(after, "fossil_read_duration_seconds", labels));
             Assert.True(@is > was, $"fossil_read_duration_seconds_count{{{labels}}} went from {was} to {@is}");

@@ -85,7 +85,7 @@ public sealed class SearchApiTests(NodeFixture node)
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.BadRequest, HttpStatusCode.OK), (found, refused, related));
         Assert.Contains("# TYPE fossil_search_duration_seconds histogram", after, StringComparison.Ordinal);
-        foreach (var labels in new[] { "kind=\"vector\",outcome=\"ok\"", "kind=\"vector\",outcome=\"error\"", "kind=\"related\",outcome=\"ok\"" })
+        foreach (var labels in new[] { "kind=\"vector\",outcome=\"ok\"", "kind=\"vector\",outcome=\"invalid\"", "kind=\"related\",outcome=\"ok\"" })
         {
             var (was, @is) = (PrometheusText.Count(before, "fossil_search_duration_seconds", labels), PrometheusText.Count(after, "fossil_search_duration_seconds", labels));
             Assert.True(@is > was, $"fossil_search_duration_seconds_count{{{labels}}} went from {was} to {@is}");

@@ -26,16 +26,17 @@ public sealed class ReadMetricsTests(EtcdFixture etcd)
         await Assert.ThrowsAsync<SegmentNotFoundException>(async () => await store.ReadSegmentAsync("20000101T000000Z-p00-g000").ToListAsync());
         await store.ReadEntityEventsAsync("acme");
 
-        // A caller that stops a streamed read early got what it asked for: ok, not error.
+        // A caller that stops a streamed read early got what it asked for: ok. A missing stream or segment is the caller's
+        // miss, not the store's error.
         Assert.Equal(
         [
             ("fossil_read_duration_seconds", "stream", "ok"),
             ("fossil_read_duration_seconds", "stream", "ok"),
-            ("fossil_read_duration_seconds", "stream", "error"),
+            ("fossil_read_duration_seconds", "stream", "not_found"),
             ("fossil_read_duration_seconds", "all", "ok"),
             ("fossil_read_duration_seconds", "all", "ok"),
             ("fossil_read_duration_seconds", "segment", "ok"),
-            ("fossil_read_duration_seconds", "segment", "error"),
+            ("fossil_read_duration_seconds", "segment", "not_found"),
             ("fossil_read_duration_seconds", "entity", "ok"),
         ], measured.Taken.Select(m => (m.Instrument, m.Kind, m.Outcome)));
     }
@@ -54,7 +55,7 @@ public sealed class ReadMetricsTests(EtcdFixture etcd)
         Assert.Equal(
         [
             ("fossil_search_duration_seconds", "vector", "ok"),
-            ("fossil_search_duration_seconds", "vector", "error"),
+            ("fossil_search_duration_seconds", "vector", "invalid"),
             ("fossil_search_duration_seconds", "related", "ok"),
         ], measured.Taken.Select(m => (m.Instrument, m.Kind, m.Outcome)));
     }
