@@ -29,6 +29,42 @@ public sealed class HttpContractTests(NodeFixture node)
     }
 
     [Fact]
+    public async Task config_read_with_if_none_match_of_the_current_etag_is_not_modified_until_the_settings_change()
+    {
+        var (_, current, read) = await SendAsync(HttpMethod.Get, "/meta/config");
+        var etag = read.Headers.ETag!.Tag;
+
+        async Task<(HttpStatusCode Status, string Body, string? ETag)> GetIfNoneMatchAsync(string header)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/meta/config");
+            request.Headers.TryAddWithoutValidation("If-None-Match", header);
+            using var response = await Http.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.ETag?.Tag);
+        }
+
+        var same = await GetIfNoneMatchAsync(etag);
+        var weak = await GetIfNoneMatchAsync($"W/{etag}");
+        var inList = await GetIfNoneMatchAsync($"\"1\", {etag}");
+        var star = await GetIfNoneMatchAsync("*");
+        var other = await GetIfNoneMatchAsync("\"1\"");
+        // Setting ef_search to the value it has keeps the shared node's behaviour; the write still makes a new revision.
+        var (changed, _, _) = await SendAsync(HttpMethod.Put, "/meta/config", $$"""{"hnsw.ef_search": {{current!["hnsw.ef_search"]!.ToJsonString()}}}""");
+        var afterChange = await GetIfNoneMatchAsync(etag);
+
+        foreach (var notModified in new[] { same, weak, inList, star })
+        {
+            Assert.Equal(HttpStatusCode.NotModified, notModified.Status);
+            Assert.Equal("", notModified.Body);
+            Assert.Equal(etag, notModified.ETag);
+        }
+        Assert.Equal(HttpStatusCode.OK, other.Status);
+        Assert.Equal(current.ToJsonString(), JsonNode.Parse(other.Body)!.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, changed);
+        Assert.Equal(HttpStatusCode.OK, afterChange.Status);
+        Assert.NotEqual(etag, afterChange.ETag);
+    }
+
+    [Fact]
     public async Task config_changes_with_if_match_apply_only_at_the_revision_get_answered()
     {
         var (_, current, read) = await SendAsync(HttpMethod.Get, "/meta/config");

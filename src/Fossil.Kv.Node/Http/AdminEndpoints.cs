@@ -16,7 +16,11 @@ internal static class AdminEndpoints
         {
             var (settings, revision) = await store.GetVersionedSettingsAsync(context.RequestAborted);
             context.Response.Headers.ETag = SettingsETag(revision);
-            await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSettings(writer, settings));
+            // A client that polls the settings with the ETag it holds gets 304 and no body until they change.
+            if (NoneMatchHolds(context.Request.Headers.IfNoneMatch.ToString(), revision))
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+            else
+                await StreamEndpoints.WriteJsonAsync(context, StatusCodes.Status200OK, writer => WriteSettings(writer, settings));
         });
         app.MapPut("/meta/config", async (HttpContext context, EventStore store) =>
         {
@@ -189,6 +193,23 @@ internal static class AdminEndpoints
             else strong.Add(revision);
         }
         return strong.Count > 0 || weak > 0 ? (strong, weak) : throw BadIfMatch(header);
+    }
+
+    /// <summary>
+    /// Whether an <c>If-None-Match</c> header names the settings at <paramref name="revision"/>: <c>*</c>, or any listed tag
+    /// equal to its ETag compared weakly (RFC 9110 §13.1.2: <c>W/"42"</c> matches <c>"42"</c>). A tag that is no ETag of
+    /// ours matches nothing, so the full answer follows, as for any other stale tag.
+    /// </summary>
+    private static bool NoneMatchHolds(string header, long revision)
+    {
+        var current = revision.ToString(CultureInfo.InvariantCulture);
+        foreach (var element in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (element == "*") return true;
+            var tag = element.StartsWith("W/", StringComparison.Ordinal) ? element[2..] : element;
+            if (tag.Length >= 2 && tag[0] == '"' && tag[^1] == '"' && tag.AsSpan(1, tag.Length - 2).SequenceEqual(current)) return true;
+        }
+        return false;
     }
 
     private static InvalidRequestException BadIfMatch(string header) =>
