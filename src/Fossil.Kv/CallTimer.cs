@@ -6,9 +6,8 @@ namespace Fossil.Kv;
 
 /// <summary>
 /// Times one read or search for its histogram, from the call to its answer, with no allocation. A streamed read
-/// (<see cref="IAsyncEnumerable{T}"/>) goes through <see cref="Timed"/>, which leaves out the caller's time between
-/// events: a slow consumer must not look like a slow store. A call that returns once ends with <see cref="Answered"/>,
-/// names a failure in an exception filter (<see cref="Failed"/>) and calls <see cref="Record"/> in a <c>finally</c>.
+/// (<see cref="IAsyncEnumerable{T}"/>) leaves out the caller's time between events: a slow consumer must not look like a
+/// slow store. Both kinds of call go through a <c>Timed</c> wrapper, which names a failure after what the store threw.
 /// </summary>
 internal struct CallTimer
 {
@@ -54,6 +53,28 @@ internal struct CallTimer
         var ticks = _answered ? _elapsed : _elapsed + Stopwatch.GetTimestamp() - _resumed;
         histogram.Record((double)ticks / Stopwatch.Frequency,
             new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("outcome", _answered ? "ok" : _failure ?? "error"));
+    }
+
+    /// <summary>
+    /// <paramref name="call"/>, timed by <paramref name="timer"/>, which the caller starts before it makes the call (as an
+    /// argument before it), so the call's synchronous start is timed too.
+    /// </summary>
+    public static async Task<T> Timed<T>(CallTimer timer, Task<T> call, Histogram<double> histogram, string kind, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await call.ConfigureAwait(false);
+            timer.Answered();
+            return result;
+        }
+        catch (Exception e) when (timer.Failed(e))
+        {
+            throw;
+        }
+        finally
+        {
+            timer.Record(histogram, kind, cancellationToken);
+        }
     }
 
     /// <summary>

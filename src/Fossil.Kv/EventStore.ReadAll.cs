@@ -51,27 +51,17 @@ public sealed partial class EventStore
     /// filter that matched nothing moves on too.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxCount"/> is not positive.</exception>
-    public async Task<GlobalLogPage> ReadAllPageAsync(Position from, int maxCount, EventFilter? filter = null, CancellationToken cancellationToken = default)
+    public Task<GlobalLogPage> ReadAllPageAsync(Position from, int maxCount, EventFilter? filter = null, CancellationToken cancellationToken = default) =>
+        CallTimer.Timed(CallTimer.Start(), ReadAllPageCoreAsync(from, maxCount, filter, cancellationToken), StoreMetrics.ReadSeconds, StoreMetrics.ReadKindAll, cancellationToken);
+
+    private async Task<GlobalLogPage> ReadAllPageCoreAsync(Position from, int maxCount, EventFilter? filter, CancellationToken cancellationToken)
     {
-        var timer = CallTimer.Start();
-        try
-        {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
-            filter?.EnsureValid();
-            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-            var (events, snapshot) = await ReadLogPageAsync(from, maxCount, filter ?? EventFilter.None, snapshot: 0, cancellationToken).ConfigureAwait(false);
-            var next = events.Count == maxCount ? events[^1].Position.Successor : Max(from, Position.EndOfRevision(snapshot));
-            timer.Answered();
-            return new GlobalLogPage(events, next);
-        }
-        catch (Exception e) when (timer.Failed(e))
-        {
-            throw;
-        }
-        finally
-        {
-            timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindAll, cancellationToken);
-        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        filter?.EnsureValid();
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var (events, snapshot) = await ReadLogPageAsync(from, maxCount, filter ?? EventFilter.None, snapshot: 0, cancellationToken).ConfigureAwait(false);
+        var next = events.Count == maxCount ? events[^1].Position.Successor : Max(from, Position.EndOfRevision(snapshot));
+        return new GlobalLogPage(events, next);
     }
 
     private static Position Max(Position a, Position b) => a.CompareTo(b) >= 0 ? a : b;

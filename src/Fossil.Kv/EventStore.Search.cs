@@ -13,49 +13,34 @@ public sealed partial class EventStore
     /// the call is searched. Events without a vector are never found.
     /// </summary>
     /// <exception cref="InvalidRequestException">Wrong dimension, a non-finite, too long or (cosine) zero vector, k or ef out of range, to before from, or an invalid entity or stream prefix.</exception>
-    public async Task<IReadOnlyList<VectorSearchResult>> SearchAsync(VectorSearchQuery query, CancellationToken cancellationToken = default)
-    {
-        var timer = CallTimer.Start();
-        try
-        {
-            ArgumentNullException.ThrowIfNull(query);
-            await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-            var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
-            if (settings.VectorDimension == 0)
-            {
-                // Another node may have fixed the dimension since the cached read.
-                _catalog.ForgetSettings();
-                settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
-            }
-            query.Validate(settings);
-            if (settings.VectorDimension == 0)
-            {
-                timer.Answered();
-                return []; // no event has a vector yet
-            }
+    public Task<IReadOnlyList<VectorSearchResult>> SearchAsync(VectorSearchQuery query, CancellationToken cancellationToken = default) =>
+        CallTimer.Timed(CallTimer.Start(), SearchCoreAsync(query, cancellationToken), StoreMetrics.SearchSeconds, StoreMetrics.SearchKindVector, cancellationToken);
 
-            var filter = new SearchFilter(query);
-            var ef = Math.Max(query.Ef ?? settings.HnswEfSearch, query.K);
-            var pool = await OpenSearchPoolAsync(query.From, query.To, cancellationToken).ConfigureAwait(false);
-            var answers = await Task.WhenAll(pool.Select(segment => Task.Run(
-                () => segment.Search(query.Vector, query.K, ef, filter) ?? FilesOf(segment.Segment)?.Search(query.Vector, query.K, ef, filter) ?? [],
-                cancellationToken))).ConfigureAwait(false);
-            var nearest = answers.SelectMany(a => a).OrderBy(r => r.Distance).ThenBy(r => r.Event.Position).Take(query.K);
-            // float32 rounding leaves an identical vector at a cosine distance of about -1e-7; cosine and l2 are never below 0.
-            IReadOnlyList<VectorSearchResult> results = settings.Metric == Vectors.VectorMetric.InnerProduct
-                ? [.. nearest]
-                : [.. nearest.Select(r => r.Distance < 0 ? r with { Distance = 0 } : r)];
-            timer.Answered();
-            return results;
-        }
-        catch (Exception e) when (timer.Failed(e))
+    private async Task<IReadOnlyList<VectorSearchResult>> SearchCoreAsync(VectorSearchQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
+        if (settings.VectorDimension == 0)
         {
-            throw;
+            // Another node may have fixed the dimension since the cached read.
+            _catalog.ForgetSettings();
+            settings = await _catalog.GetSettingsAsync(cancellationToken).ConfigureAwait(false);
         }
-        finally
-        {
-            timer.Record(StoreMetrics.SearchSeconds, StoreMetrics.SearchKindVector, cancellationToken);
-        }
+        query.Validate(settings);
+        if (settings.VectorDimension == 0) return []; // no event has a vector yet
+
+        var filter = new SearchFilter(query);
+        var ef = Math.Max(query.Ef ?? settings.HnswEfSearch, query.K);
+        var pool = await OpenSearchPoolAsync(query.From, query.To, cancellationToken).ConfigureAwait(false);
+        var answers = await Task.WhenAll(pool.Select(segment => Task.Run(
+            () => segment.Search(query.Vector, query.K, ef, filter) ?? FilesOf(segment.Segment)?.Search(query.Vector, query.K, ef, filter) ?? [],
+            cancellationToken))).ConfigureAwait(false);
+        var nearest = answers.SelectMany(a => a).OrderBy(r => r.Distance).ThenBy(r => r.Event.Position).Take(query.K);
+        // float32 rounding leaves an identical vector at a cosine distance of about -1e-7; cosine and l2 are never below 0.
+        return settings.Metric == Vectors.VectorMetric.InnerProduct
+            ? [.. nearest]
+            : [.. nearest.Select(r => r.Distance < 0 ? r with { Distance = 0 } : r)];
     }
 
     /// <summary>
@@ -82,28 +67,17 @@ public sealed partial class EventStore
     /// (oldest first), at most <paramref name="limit"/> (1–1000).
     /// </summary>
     /// <exception cref="InvalidRequestException">The entity is empty or the limit is out of range.</exception>
-    public async Task<IReadOnlyList<RecordedEvent>> ReadEntityEventsAsync(string entity, int limit = 100, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<RecordedEvent>> ReadEntityEventsAsync(string entity, int limit = 100, CancellationToken cancellationToken = default) =>
+        CallTimer.Timed(CallTimer.Start(), ReadEntityEventsCoreAsync(entity, limit, cancellationToken), StoreMetrics.ReadSeconds, StoreMetrics.ReadKindEntity, cancellationToken);
+
+    private async Task<IReadOnlyList<RecordedEvent>> ReadEntityEventsCoreAsync(string entity, int limit, CancellationToken cancellationToken)
     {
-        var timer = CallTimer.Start();
-        try
-        {
-            var pool = await OpenEntityPoolAsync(entity, limit, cancellationToken).ConfigureAwait(false);
-            // Each segment's postings are in commit order, so its first `limit` are all it can contribute.
-            var events = new List<RecordedEvent>();
-            foreach (var segment in pool)
-                events.AddRange(segment.ReadEntity(entity, limit) ?? FilesOf(segment.Segment)?.ReadEntity(entity, limit) ?? []);
-            IReadOnlyList<RecordedEvent> oldestFirst = [.. events.OrderBy(e => e.Position).Take(limit)];
-            timer.Answered();
-            return oldestFirst;
-        }
-        catch (Exception e) when (timer.Failed(e))
-        {
-            throw;
-        }
-        finally
-        {
-            timer.Record(StoreMetrics.ReadSeconds, StoreMetrics.ReadKindEntity, cancellationToken);
-        }
+        var pool = await OpenEntityPoolAsync(entity, limit, cancellationToken).ConfigureAwait(false);
+        // Each segment's postings are in commit order, so its first `limit` are all it can contribute.
+        var events = new List<RecordedEvent>();
+        foreach (var segment in pool)
+            events.AddRange(segment.ReadEntity(entity, limit) ?? FilesOf(segment.Segment)?.ReadEntity(entity, limit) ?? []);
+        return [.. events.OrderBy(e => e.Position).Take(limit)];
     }
 
     /// <summary>
@@ -113,34 +87,23 @@ public sealed partial class EventStore
     /// exactly its own share.
     /// </summary>
     /// <exception cref="InvalidRequestException">The entity is empty or the limit is out of range.</exception>
-    public async Task<IReadOnlyList<RelatedEntity>> GetRelatedEntitiesAsync(string entity, int limit = 100, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<RelatedEntity>> GetRelatedEntitiesAsync(string entity, int limit = 100, CancellationToken cancellationToken = default) =>
+        CallTimer.Timed(CallTimer.Start(), GetRelatedEntitiesCoreAsync(entity, limit, cancellationToken), StoreMetrics.SearchSeconds, StoreMetrics.SearchKindRelated, cancellationToken);
+
+    private async Task<IReadOnlyList<RelatedEntity>> GetRelatedEntitiesCoreAsync(string entity, int limit, CancellationToken cancellationToken)
     {
-        var timer = CallTimer.Start();
-        try
+        var pool = await OpenEntityPoolAsync(entity, limit, cancellationToken).ConfigureAwait(false);
+        var weights = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var segment in pool)
         {
-            var pool = await OpenEntityPoolAsync(entity, limit, cancellationToken).ConfigureAwait(false);
-            var weights = new Dictionary<string, long>(StringComparer.Ordinal);
-            foreach (var segment in pool)
-            {
-                foreach (var pair in segment.GetRelated(entity) ?? FilesOf(segment.Segment)?.GetRelated(entity) ?? [])
-                    weights[pair.Other] = weights.GetValueOrDefault(pair.Other) + pair.Count;
-            }
-            IReadOnlyList<RelatedEntity> heaviestFirst = [.. weights
-                .OrderByDescending(w => w.Value)
-                .ThenBy(w => w.Key, StringComparer.Ordinal)
-                .Take(limit)
-                .Select(w => new RelatedEntity(w.Key, w.Value))];
-            timer.Answered();
-            return heaviestFirst;
+            foreach (var pair in segment.GetRelated(entity) ?? FilesOf(segment.Segment)?.GetRelated(entity) ?? [])
+                weights[pair.Other] = weights.GetValueOrDefault(pair.Other) + pair.Count;
         }
-        catch (Exception e) when (timer.Failed(e))
-        {
-            throw;
-        }
-        finally
-        {
-            timer.Record(StoreMetrics.SearchSeconds, StoreMetrics.SearchKindRelated, cancellationToken);
-        }
+        return [.. weights
+            .OrderByDescending(w => w.Value)
+            .ThenBy(w => w.Key, StringComparer.Ordinal)
+            .Take(limit)
+            .Select(w => new RelatedEntity(w.Key, w.Value))];
     }
 
     /// <summary>
