@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 namespace Fossil.Kv;
 
 /// <summary>
-/// Times one read or search for its histogram, from the call to its answer, with no allocation. A streamed read
+/// Times one read or search for its histogram, from the call to its answer. A streamed read
 /// (<see cref="IAsyncEnumerable{T}"/>) leaves out the caller's time between events: a slow consumer must not look like a
 /// slow store. Both kinds of call go through a <c>Timed</c> wrapper, which names a failure after what the store threw.
 /// </summary>
