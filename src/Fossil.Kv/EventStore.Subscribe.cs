@@ -22,7 +22,9 @@ public sealed partial class EventStore
     /// revision read, so there is no gap or duplicate at the switch. The subscription survives member loss,
     /// watch compaction and a consumer too slow for its watch's buffer (<see cref="EtcdClientOptions.MaxWatchBufferBytes"/>)
     /// by reading storage again from the last event it delivered. It ends only when
-    /// <paramref name="cancellationToken"/> is cancelled.
+    /// <paramref name="cancellationToken"/> is cancelled (<see cref="OperationCanceledException"/>), when the store is
+    /// disposed (<see cref="ObjectDisposedException"/>), or when a catch-up read from storage fails (the store's exceptions,
+    /// such as <see cref="StoreUnavailableException"/>); subscribe again after the last event you handled.
     /// </summary>
     public async IAsyncEnumerable<RecordedEvent> SubscribeToAllAsync(
         Position? after = null, EventFilter? filter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -34,6 +36,7 @@ public sealed partial class EventStore
         var sharedWatchMisses = 0;
         while (true)
         {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
             // Catch up until a page comes back short: then everything up to its snapshot revision was seen.
             long snapshot;
             while (true)
@@ -73,7 +76,9 @@ public sealed partial class EventStore
 
     /// <summary>
     /// A stream's events after version <paramref name="afterVersion"/> (all when null): history, then live.
-    /// The stream need not exist yet. Ends only when <paramref name="cancellationToken"/> is cancelled.
+    /// The stream need not exist yet. Ends only when <paramref name="cancellationToken"/> is cancelled, when the store is
+    /// disposed (<see cref="ObjectDisposedException"/>), or when a catch-up read from storage fails; as
+    /// <see cref="SubscribeToAllAsync"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="afterVersion"/> is below -1 or over <see cref="StreamState.MaxVersion"/>.</exception>
     public async IAsyncEnumerable<RecordedEvent> SubscribeToStreamAsync(
@@ -90,6 +95,7 @@ public sealed partial class EventStore
         var sharedWatchMisses = 0;
         while (true)
         {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
             var (head, snapshot) = await ReadStreamHeadAsync(streamName, cancellationToken).ConfigureAwait(false);
             if (head is not null)
             {
@@ -129,8 +135,15 @@ public sealed partial class EventStore
         {
             return await live.MoveNextAsync().ConfigureAwait(false);
         }
+        catch (OperationCanceledException e) when (IsDisposed && !cancellationToken.IsCancellationRequested)
+        {
+            // The store stopped a watch of the subscriber's own: say so, not that the caller cancelled.
+            throw new ObjectDisposedException(nameof(EventStore), e);
+        }
         catch (Exception e) when (e is EtcdException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {
+            // The shared watch stops when the store is disposed: that ends the subscription rather than a recovery.
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
             Log.SubscriptionRecovering(_context.Logger, (last ?? Position.Start).ToString(), e);
             // Compaction or a reader that fell behind: storage has the events now, nothing to wait for.
             if (e is not (EtcdCompactedException or EtcdWatchOverflowException)) await Task.Delay(ResubscribeDelay, cancellationToken).ConfigureAwait(false);
@@ -152,7 +165,8 @@ public sealed partial class EventStore
     /// <summary>Events of every batch committed from <paramref name="startRevision"/> on, in position order, from an etcd watch.</summary>
     private async IAsyncEnumerable<RecordedEvent> WatchLogAsync(long startRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var (_, events) in WatchLogBatchesAsync(startRevision, cancellationToken).ConfigureAwait(false))
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+        await foreach (var (_, events) in WatchLogBatchesAsync(startRevision, watching.Token).ConfigureAwait(false))
             foreach (var e in events) yield return e;
     }
 

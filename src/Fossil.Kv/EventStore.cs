@@ -23,6 +23,10 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     private readonly bool _ownsClient;
     private readonly SemaphoreSlim _initialization = new(1, 1);
     private volatile bool _initialized;
+    private int _disposed;
+
+    /// <summary>Cancelled when the store is disposed: ends what runs on the store's behalf, such as a subscriber's own watch.</summary>
+    private readonly CancellationTokenSource _disposing = new();
 
     /// <summary>
     /// A store over an etcd client the caller owns (and disposes after the store). Nothing is sent until the
@@ -76,8 +80,13 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
     /// <summary>The etcd client this store uses.</summary>
     public IEtcdClient Etcd => _context.Etcd;
 
+    /// <summary>Whether <see cref="DisposeAsync"/> has begun.</summary>
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Every operation starts here: a disposed store refuses it, even while an etcd client it does not own lives on.</summary>
     internal async ValueTask EnsureInitializedAsync(CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (_initialized) return;
         await _initialization.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -98,14 +107,22 @@ public sealed partial class EventStore : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Lets in-flight appends finish (a few seconds at most), then releases the store's files and its etcd
-    /// client. Prefer <see cref="DisposeAsync"/>; this blocks until that is done.
+    /// client. Prefer <see cref="DisposeAsync"/>; this blocks until that is done. Disposing again does nothing.
     /// </summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    /// <summary>Lets in-flight appends finish (a few seconds at most), then releases the store's files and its etcd client.</summary>
+    /// <summary>
+    /// Lets in-flight appends finish (a few seconds at most), then releases the store's files and its etcd client (when
+    /// the store made it: <see cref="ConnectAsync"/>). Afterwards every operation throws <see cref="ObjectDisposedException"/>,
+    /// and so do subscriptions still running. Disposing again does nothing (a container may dispose a store its
+    /// application disposed already).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _search.DisposeAsync().ConfigureAwait(false);
+        // Subscribers on the shared watch find the store disposed when it stops; one on a watch of its own, by this.
+        await _disposing.CancelAsync().ConfigureAwait(false);
         _sharedWatch.Dispose();
         foreach (var committer in _committers.Values) await committer.DisposeAsync().ConfigureAwait(false);
         _committers.Clear();
