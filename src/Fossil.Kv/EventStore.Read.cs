@@ -19,6 +19,9 @@ public enum Direction
 }
 
 /// <summary>A stream's current version and the segments it has events in (oldest first).</summary>
+/// <param name="Stream">The stream's name.</param>
+/// <param name="Version">The version of the stream's last event.</param>
+/// <param name="Segments">The retained segments that hold the stream's events, oldest first.</param>
 public sealed record StreamInfo(string Stream, long Version, IReadOnlyList<StreamSegmentRef> Segments);
 
 public sealed partial class EventStore

@@ -34,6 +34,9 @@ public sealed class InvalidStreamNameException(string? stream, string problem)
 }
 
 /// <summary>The stream's version did not match what the append expected; nothing was written.</summary>
+/// <param name="stream">The stream whose version did not match.</param>
+/// <param name="expected">What the append expected of the stream.</param>
+/// <param name="actualVersion">The stream's last version, or -1 when the stream does not exist.</param>
 public sealed class WrongExpectedVersionException(string stream, StreamState expected, long actualVersion)
     : FossilException("wrong_expected_version",
         $"Append to stream '{stream}' expected {expected} but {(actualVersion < 0 ? "the stream does not exist (no_stream)" : $"the stream is at version {actualVersion}")}.")
@@ -48,7 +51,10 @@ public sealed class WrongExpectedVersionException(string stream, StreamState exp
     public long ActualVersion { get; } = actualVersion;
 }
 
-/// <summary>An event id the stream already holds was sent again with different content.</summary>
+/// <summary>An event id the stream already holds was sent again with different content, or in another append; nothing was written.</summary>
+/// <param name="stream">The stream that holds the id.</param>
+/// <param name="eventId">The id sent again.</param>
+/// <param name="version">The version at which the stream holds it.</param>
 public sealed class DuplicateEventIdException(string stream, Guid eventId, long version)
     : FossilException("duplicate_event_id",
         $"Event id {eventId} is already in stream '{stream}' at version {version}; a repeat must resend that whole append with the same ids and content.")
@@ -58,6 +64,9 @@ public sealed class DuplicateEventIdException(string stream, Guid eventId, long 
 
     /// <summary>An id of the append that the stream holds already, written by another append or with other content.</summary>
     public Guid EventId { get; } = eventId;
+
+    /// <summary>The version at which the stream holds <see cref="EventId"/>.</summary>
+    public long Version { get; } = version;
 }
 
 /// <summary>The stream does not exist: no event was ever appended to it.</summary>

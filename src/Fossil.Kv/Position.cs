@@ -8,6 +8,8 @@ namespace Fossil.Kv;
 /// The string form is fixed-width (<c>00000000000000012345-0007</c>), so ordinal string comparison is
 /// commit order.
 /// </summary>
+/// <param name="Revision">The etcd revision of the transaction that committed the event.</param>
+/// <param name="Index">The event's index within that transaction, from 0 and below <see cref="IndexLimit"/>.</param>
 public readonly record struct Position(long Revision, int Index) : IComparable<Position>
 {
     /// <summary>Events of one transaction are indexed below this; segment positions embed it.</summary>

@@ -106,11 +106,32 @@ public sealed class RecordedEvent
 }
 
 /// <summary>What an append wrote (or, for an idempotent repeat, what the original append wrote).</summary>
+/// <param name="Stream">The stream appended to.</param>
+/// <param name="FirstVersion">The version of the append's first event.</param>
+/// <param name="LastVersion">The version of the append's last event: the stream's version after the append.</param>
+/// <param name="Position">
+/// The global position of the append's last event (KurrentDB's <c>LogPosition</c>). Reading the global log from it
+/// (inclusive) reads that event again; subscribe <em>after</em> it to see only later events.
+/// </param>
+/// <param name="Segment">The id of the segment the events were written to.</param>
+/// <param name="IsRepeat">
+/// True when the append was an idempotent repeat: its event ids were written already, nothing was written now, and
+/// the rest of this result describes the original append.
+/// </param>
 public sealed record AppendResult(string Stream, long FirstVersion, long LastVersion, Position Position, string Segment, bool IsRepeat)
 {
     /// <summary>The stream's version after the append: its last event's version (KurrentDB's NextExpectedVersion).</summary>
     public long NextExpectedVersion => LastVersion;
+
+    /// <summary>
+    /// What the next append to the stream expects if nothing else writes to it first: <see cref="StreamState.StreamRevision"/>
+    /// of <see cref="LastVersion"/> (KurrentDB's <c>NextExpectedStreamState</c>).
+    /// </summary>
+    public StreamState NextExpectedStreamState => StreamState.StreamRevision(LastVersion);
 }
 
 /// <summary>One stream's part of an atomic multi-stream append.</summary>
+/// <param name="Stream">The stream to append to.</param>
+/// <param name="ExpectedState">What the stream must be like for the whole append to go ahead.</param>
+/// <param name="Events">The events for this stream, in order (at least one).</param>
 public sealed record StreamAppend(string Stream, StreamState ExpectedState, IReadOnlyList<EventData> Events);

@@ -1,6 +1,8 @@
 namespace Fossil.Kv;
 
 /// <summary>Which events a read of the global log or a subscription passes on: by stream prefix and by event type.</summary>
+/// <param name="StreamPrefix">Only events of streams whose names start with this (ordinal); null or empty for every stream.</param>
+/// <param name="EventType">Only events of exactly this type (ordinal); null for every type.</param>
 public sealed record EventFilter(string? StreamPrefix = null, string? EventType = null)
 {
     /// <summary>Passes every event.</summary>

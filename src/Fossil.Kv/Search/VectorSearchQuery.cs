@@ -53,6 +53,8 @@ public sealed record VectorSearchQuery(float[] Vector, int K = 10)
 }
 
 /// <summary>One search hit: the event and its distance to the query under the store's metric (smaller is nearer).</summary>
+/// <param name="Distance">The distance from the query's vector to the event's under <c>vector.metric</c>; smaller is nearer.</param>
+/// <param name="Event">The event found.</param>
 public sealed record VectorSearchResult(float Distance, RecordedEvent Event)
 {
     /// <summary>
@@ -80,6 +82,8 @@ public sealed record VectorSearchResult(float Distance, RecordedEvent Event)
 }
 
 /// <summary>An entity that co-occurs with another, and in how many retained events the two appear together.</summary>
+/// <param name="Entity">The co-occurring entity.</param>
+/// <param name="Weight">How many retained events mention both.</param>
 public sealed record RelatedEntity(string Entity, long Weight)
 {
     /// <summary>The shape <c>GET /entities/{entity}/related</c> and <c>fossil entities related --json</c> answer with.</summary>
