@@ -18,6 +18,13 @@ public sealed partial class EventStore
     /// <exception cref="InvalidRequestException">The stream name or an event is invalid.</exception>
     /// <exception cref="AppendTooLargeException">The append can never fit one etcd request.</exception>
     /// <exception cref="StoreUnavailableException">etcd cannot take it now; retry with the same event ids.</exception>
+    /// <exception cref="StoreFullException">etcd is over its space quota; nothing was written.</exception>
+    /// <exception cref="DuplicateEventIdException">An event id is in the stream already, with other content or from another append.</exception>
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellationToken"/> was cancelled. An append already sent to etcd may still be written: re-send it
+    /// with the same event ids to learn its result (a repeat writes nothing).
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
     public async Task<AppendResult> AppendToStreamAsync(
         string streamName, StreamState expectedState, IEnumerable<EventData> eventData, CancellationToken cancellationToken = default)
     {
@@ -29,8 +36,16 @@ public sealed partial class EventStore
 
     /// <summary>
     /// Appends to several streams atomically: every stream's expectation must hold, and then all events
-    /// are written in one etcd transaction, or none are.
+    /// are written in one etcd transaction, or none are. The results are in the order of <paramref name="streams"/>;
+    /// a repeat of a whole earlier append returns its results with <see cref="AppendResult.IsRepeat"/> set.
     /// </summary>
+    /// <exception cref="WrongExpectedVersionException">One stream's version did not match; it names that stream. Nothing was written.</exception>
+    /// <exception cref="InvalidRequestException">No streams, a stream named twice, too many streams, or a stream name or event is invalid.</exception>
+    /// <exception cref="AppendTooLargeException">The append can never fit one etcd request.</exception>
+    /// <exception cref="StoreUnavailableException">etcd cannot take it now; retry with the same event ids.</exception>
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellationToken"/> was cancelled; an append already sent may still be written (see <see cref="AppendToStreamAsync"/>).
+    /// </exception>
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<StreamAppend> streams, CancellationToken cancellationToken = default)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
