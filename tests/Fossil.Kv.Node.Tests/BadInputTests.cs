@@ -66,6 +66,21 @@ public sealed class BadInputTests(NodeFixture node)
         ["bytes that are not UTF-8"] = Invalid("{\"events\":[{\"type\":\"{latin1}\"}]}", "event 0 \"type\" is not valid text", "not UTF-8"),
         ["unknown event property"] = Invalid("""{"events":[{"type":"t","colour":"red"}]}""", "unknown property 'colour'"),
         ["unknown body property"] = Invalid("""{"event":[{"type":"t"}]}""", "unknown property 'event'"),
+        // Exactly one JSON object: what follows it, or a property given twice, would otherwise be dropped silently
+        // while the rest is written.
+        ["trailing text after the body"] = Invalid($$"""{"events":{{OneEvent}}} trailing""", "goes on after its JSON object"),
+        ["a second object after the body"] = Invalid($$"""{"events":{{OneEvent}}}{"events":[{"type":"u"}]}""", "goes on after its JSON object"),
+        ["a comment after the body"] = Invalid($$"""{"events":{{OneEvent}}} // retried""", "goes on after its JSON object"),
+        ["events given twice"] = Invalid($$"""{"events":{{OneEvent}},"events":[{"type":"u"}]}""", "\"events\" is given more than once"),
+        ["expectedVersion given twice"] = Invalid($$"""{"expectedVersion":"no_stream","expectedVersion":"any","events":{{OneEvent}}}""",
+            "\"expectedVersion\" is given more than once"),
+        ["data given twice in an event"] = Invalid("""{"events":[{"type":"t","data":1,"data":2}]}""", "event 0 \"data\" is given more than once"),
+        ["type given twice in an event"] = Invalid("""{"events":[{"type":"t","type":"u"}]}""", "event 0 \"type\" is given more than once"),
+        ["a multi-stream append with trailing text"] = Multi($$"""{"streams":[{"stream":"{s}","events":{{OneEvent}}}]} x""", "goes on after its JSON object"),
+        ["a stream entry naming its stream twice"] = Multi($$"""{"streams":[{"stream":"{s}","stream":"{s2}","events":{{OneEvent}}}]}""",
+            "streams[0] \"stream\" is given more than once"),
+        ["a search with trailing text"] = new(HttpMethod.Post, "/search", """{"vector":[1,2,3]} x""", Bad, "invalid_request", "goes on after its JSON object"),
+        ["a search with k given twice"] = new(HttpMethod.Post, "/search", """{"vector":[1,2,3],"k":1,"k":2}""", Bad, "invalid_request", "\"k\" is given more than once"),
 
         // Sizes.
         ["1001 events"] = Append($$"""{"events":{{Events(1001)}}}""", TooLarge, "too_large", "at most 1000 events", "1001"),
@@ -126,6 +141,8 @@ public sealed class BadInputTests(NodeFixture node)
             "control characters"),
         ["one stream with a bad event"] = Multi($$"""{"streams":[{"stream":"{s2}","events":{{OneEvent}}},{"stream":"{s}","events":[{"type":""}]}]}""",
             "streams[1] event 0 has no \"type\""),
+        ["one stream with a bad expected version"] = Multi($$"""{"streams":[{"stream":"{s2}","events":{{OneEvent}}},{"stream":"{s}","expectedVersion":"soon","events":{{OneEvent}}}]}""",
+            "streams[1] \"expectedVersion\" must be"),
         ["one stream with the wrong expected version"] = new(HttpMethod.Post, "/append",
             $$"""{"streams":[{"stream":"{s2}","expectedVersion":"no_stream","events":{{OneEvent}}},{"stream":"{s}","expectedVersion":"exists","events":{{OneEvent}}}]}""",
             HttpStatusCode.Conflict, "wrong_expected_version", "expected exists", "no_stream"),

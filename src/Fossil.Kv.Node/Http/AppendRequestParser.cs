@@ -14,6 +14,7 @@ internal static class AppendRequestParser
     {
         var reader = Start(body.Span);
         var (expected, events) = ReadStreamAppend(ref reader, body, where: null).Item2;
+        End(ref reader);
         return (expected, events);
     }
 
@@ -25,6 +26,7 @@ internal static class AppendRequestParser
         while (ReadProperty(ref reader) is { } name)
         {
             if (name != "streams") throw Invalid($"unknown property '{name}' (expected \"streams\")");
+            if (streams is not null) throw Twice(name, "");
             Expect(ref reader, JsonTokenType.StartArray, "\"streams\" must be an array");
             streams = [];
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -34,8 +36,38 @@ internal static class AppendRequestParser
                 streams.Add(new StreamAppend(stream!, expected, events));
             }
         }
+        End(ref reader);
         return streams is { Count: > 0 } ? streams : throw Invalid("\"streams\" must list at least one stream");
     }
+
+    /// <summary>
+    /// After the body's one JSON object only white space may follow: trailing text, a second object or a
+    /// comment would otherwise be ignored while the first object is written.
+    /// </summary>
+    internal static void End(ref Utf8JsonReader reader)
+    {
+        var end = reader.BytesConsumed;
+        bool more;
+        try
+        {
+            more = reader.Read();
+        }
+        catch (JsonException)
+        {
+            more = true;
+        }
+        if (more) throw Invalid($"the body goes on after its JSON object ends (at byte {end}); send exactly one JSON object");
+    }
+
+    /// <summary>Marks <paramref name="name"/> as read in the current object; a second time is an error (the JSON would say two things).</summary>
+    internal static void Once(ref int seen, int bit, string name, string where)
+    {
+        if ((seen & bit) != 0) throw Twice(name, where);
+        seen |= bit;
+    }
+
+    private static InvalidRequestException Twice(string name, string where) =>
+        Invalid($"{where}\"{name}\" is given more than once");
 
     internal static Utf8JsonReader Start(ReadOnlySpan<byte> body)
     {
@@ -58,8 +90,10 @@ internal static class AppendRequestParser
         string? stream = null;
         var expected = StreamState.Any;
         List<EventData>? events = null;
+        var seen = 0;
         while (ReadProperty(ref reader) is { } name)
         {
+            Once(ref seen, name switch { "stream" => 1, "expectedVersion" => 2, "events" => 4, _ => 0 }, name, where ?? "");
             switch (name)
             {
                 case "stream" when withStream:
@@ -67,7 +101,7 @@ internal static class AppendRequestParser
                     stream = reader.TokenType == JsonTokenType.String ? Text(ref reader, "\"stream\"") : throw Invalid("\"stream\" must be a string");
                     break;
                 case "expectedVersion":
-                    expected = ReadExpected(ref reader);
+                    expected = ReadExpected(ref reader, where ?? "");
                     break;
                 case "events":
                     events = ReadEvents(ref reader, body, where ?? "");
@@ -81,7 +115,7 @@ internal static class AppendRequestParser
         return (stream, (expected, events));
     }
 
-    private static StreamState ReadExpected(ref Utf8JsonReader reader)
+    private static StreamState ReadExpected(ref Utf8JsonReader reader, string where)
     {
         Read(ref reader);
         if (reader.TokenType == JsonTokenType.Number)
@@ -92,7 +126,7 @@ internal static class AppendRequestParser
         {
             return state;
         }
-        throw Invalid($"\"expectedVersion\" must be \"any\", \"no_stream\", \"exists\" or a version number (0 to {StreamState.MaxVersion})");
+        throw Invalid($"{where}\"expectedVersion\" must be \"any\", \"no_stream\", \"exists\" or a version number (0 to {StreamState.MaxVersion})");
     }
 
     private static List<EventData> ReadEvents(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, string where)
@@ -115,8 +149,13 @@ internal static class AppendRequestParser
         byte[]? binary = null;
         float[]? vector = null;
         List<string>? entities = null;
+        var seen = 0;
         while (ReadProperty(ref reader) is { } name)
         {
+            Once(ref seen, name switch
+            {
+                "id" => 1, "type" => 2, "data" => 4, "dataBase64" => 8, "metadata" => 16, "vector" => 32, "entities" => 64, _ => 0,
+            }, name, $"{where}event {index} ");
             switch (name)
             {
                 case "id":

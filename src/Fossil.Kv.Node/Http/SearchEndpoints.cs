@@ -27,8 +27,13 @@ internal static class SearchEndpoints
         int? ef = null;
         DateTimeOffset? from = null, to = null;
         string? streamPrefix = null, entity = null;
+        var seen = 0;
         while (ReadProperty(ref reader) is { } name)
         {
+            Once(ref seen, name switch
+            {
+                "vector" => 1, "k" => 2, "ef" => 4, "from" => 8, "to" => 16, "streamPrefix" => 32, "entity" => 64, _ => 0,
+            }, name, "");
             if (name == "vector")
             {
                 vector = ReadVector(ref reader, "\"vector\" must be an array of numbers");
@@ -60,6 +65,7 @@ internal static class SearchEndpoints
                     throw Invalid($"unknown property '{name}' (expected \"vector\", \"k\", \"from\", \"to\", \"streamPrefix\", \"entity\" or \"ef\")");
             }
         }
+        End(ref reader);
         if (vector is null) throw Invalid("the search has no \"vector\"");
         return new VectorSearchQuery(vector, k) { From = from, To = to, StreamPrefix = streamPrefix, Entity = entity, Ef = ef };
     }
