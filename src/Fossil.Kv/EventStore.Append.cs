@@ -40,8 +40,8 @@ public sealed partial class EventStore
     /// a repeat of a whole earlier append returns its results with <see cref="AppendResult.IsRepeat"/> set.
     /// </summary>
     /// <exception cref="WrongExpectedVersionException">One stream's version did not match; it names that stream. Nothing was written.</exception>
-    /// <exception cref="InvalidRequestException">No streams, a stream named twice, too many streams, or a stream name or event is invalid.</exception>
-    /// <exception cref="AppendTooLargeException">The append can never fit one etcd request.</exception>
+    /// <exception cref="InvalidRequestException">No streams, a stream named twice, or a stream name or event is invalid.</exception>
+    /// <exception cref="AppendTooLargeException">The append can never fit one etcd request: over 25 streams (<see cref="AppendTooLargeException.Limit"/>), or too many events or bytes.</exception>
     /// <exception cref="StoreUnavailableException">etcd cannot take it now; retry with the same event ids.</exception>
     /// <exception cref="OperationCanceledException">
     /// <paramref name="cancellationToken"/> was cancelled; an append already sent may still be written (see <see cref="AppendToStreamAsync"/>).
@@ -78,7 +78,10 @@ public sealed partial class EventStore
         ArgumentNullException.ThrowIfNull(streams);
         if (streams.Count == 0) throw new InvalidRequestException("An append must name at least one stream.");
         if (streams.Count > AppendLimits.MaxStreamsPerAppend)
-            throw new InvalidRequestException($"An atomic append covers at most {AppendLimits.MaxStreamsPerAppend} streams; this one names {streams.Count}.");
+            // It could never fit one etcd transaction (128 operations per list), so it is too large, as SPEC §2 has it, not malformed.
+            throw new AppendTooLargeException(
+                $"An atomic append covers at most {AppendLimits.MaxStreamsPerAppend} streams (etcd takes 128 operations per transaction); this one names {streams.Count}.",
+                AppendLimits.MaxStreamsPerAppend);
         if (streams.Count > 1)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -131,7 +131,7 @@ public sealed class BadInputTests(EtcdFixture etcd)
         // Atomic multi-stream appends: nothing reaches the good stream either.
         ["no streams"] = Multi(typeof(InvalidRequestException), _ => [], "at least one stream"),
         ["the same stream twice"] = Multi(typeof(InvalidRequestException), t => [new(t.S, StreamState.Any, [Event()]), new(t.S, StreamState.Any, [Event()])], "more than once"),
-        ["26 streams"] = Multi(typeof(InvalidRequestException), t => [.. Enumerable.Range(0, 26).Select(i => new StreamAppend($"{t.Other}-{i}", StreamState.Any, [Event()]))],
+        ["26 streams"] = Multi(typeof(AppendTooLargeException), t => [.. Enumerable.Range(0, 26).Select(i => new StreamAppend($"{t.Other}-{i}", StreamState.Any, [Event()]))],
             "at most 25 streams"),
         ["one stream with a bad name"] = Multi(typeof(InvalidStreamNameException), t => [new(t.Other, StreamState.Any, [Event()]), new("bad\u0007", StreamState.Any, [Event()])],
             "control characters"),
