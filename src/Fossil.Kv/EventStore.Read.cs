@@ -56,6 +56,18 @@ public sealed partial class EventStore
         CancellationToken cancellationToken = default) =>
         CallTimer.Timed(ReadStreamCoreAsync(streamName, direction, fromVersion, maxCount, cancellationToken), StoreMetrics.ReadSeconds, StoreMetrics.ReadKindStream, cancellationToken);
 
+    /// <summary>
+    /// <see cref="ReadStreamAsync(string, Direction, long?, long, CancellationToken)"/> with the direction first, in the
+    /// order of KurrentDB's <c>ReadStreamAsync(direction, streamName, revision, ...)</c>, so ported calls read as they did.
+    /// </summary>
+    public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(
+        Direction direction,
+        string streamName,
+        long? fromVersion = null,
+        long maxCount = long.MaxValue,
+        CancellationToken cancellationToken = default) =>
+        ReadStreamAsync(streamName, direction, fromVersion, maxCount, cancellationToken);
+
     private async IAsyncEnumerable<RecordedEvent> ReadStreamCoreAsync(
         string streamName, Direction direction, long? fromVersion, long maxCount, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

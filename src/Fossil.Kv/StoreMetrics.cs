@@ -31,7 +31,7 @@ internal static class StoreMetrics
     public static readonly Histogram<double> SearchSeconds = Meter.CreateHistogram<double>("fossil_search_duration_seconds", "s",
         "Search latency by kind (vector: nearest events, related: co-occurring entities) and outcome (ok, not_found, invalid, unavailable, error), from call to answer");
 
-    /// <summary><see cref="EventStore.ReadStreamAsync"/>.</summary>
+    /// <summary><see cref="EventStore.ReadStreamAsync(string, Direction, long?, long, CancellationToken)"/> (either overload).</summary>
     public const string ReadKindStream = "stream";
 
     /// <summary><see cref="EventStore.ReadAllAsync"/> and <see cref="EventStore.ReadAllPageAsync"/>.</summary>

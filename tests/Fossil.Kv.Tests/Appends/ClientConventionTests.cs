@@ -18,6 +18,19 @@ public sealed class ClientConventionTests(EtcdFixture etcd)
     }
 
     [Fact]
+    public async Task a_stream_read_takes_the_direction_first_as_kurrentdb_does()
+    {
+        await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
+        await store.AppendToStreamAsync("direction-first", StreamState.NoStream, StoreFactory.Events(3));
+
+        var backwards = await store.ReadStreamAsync(Direction.Backwards, "direction-first", maxCount: 2).ToListAsync();
+        var forwards = await store.ReadStreamAsync(Direction.Forwards, "direction-first", fromVersion: 1).ToListAsync();
+
+        Assert.Equal([2L, 1L], backwards.Select(e => e.Version));
+        Assert.Equal([1L, 2L], forwards.Select(e => e.Version));
+    }
+
+    [Fact]
     public async Task a_duplicate_event_id_names_the_version_that_holds_it()
     {
         await using var store = await StoreFactory.CreateAsync(etcd.Endpoints);
