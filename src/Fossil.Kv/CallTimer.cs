@@ -38,7 +38,7 @@ internal struct CallTimer
     /// </summary>
     public bool Failed(Exception exception)
     {
-        _failure = StoreMetrics.ReadOutcome(exception);
+        _failure = StoreMetrics.Outcome(exception);
         return false;
     }
 

@@ -21,13 +21,13 @@ internal static class StoreMetrics
 
     /// <summary>
     /// Reads of events, by <c>kind</c> (<see cref="ReadKindStream"/>, <see cref="ReadKindAll"/>, <see cref="ReadKindSegment"/>,
-    /// <see cref="ReadKindEntity"/>) and <c>outcome</c> (<see cref="ReadOutcome"/>), one per call (<see cref="CallTimer"/>). A stream's info
+    /// <see cref="ReadKindEntity"/>) and <c>outcome</c> (<see cref="Outcome"/>), one per call (<see cref="CallTimer"/>). A stream's info
     /// (<see cref="EventStore.GetStreamAsync"/>), subscriptions' catch-up and <see cref="EventStore.OpenSealedSegmentAsync"/> are not reads of events here.
     /// </summary>
     public static readonly Histogram<double> ReadSeconds = Meter.CreateHistogram<double>("fossil_read_duration_seconds", "s",
         "Event read latency by kind (stream, all, segment, entity) and outcome (ok, not_found, invalid, unavailable, error), from call to answer; a streamed read counts once when it ends, without the caller's time between events");
 
-    /// <summary>Queries over the segments' indexes, by <c>kind</c> (<see cref="SearchKindVector"/>, <see cref="SearchKindRelated"/>) and <c>outcome</c> (<see cref="ReadOutcome"/>).</summary>
+    /// <summary>Queries over the segments' indexes, by <c>kind</c> (<see cref="SearchKindVector"/>, <see cref="SearchKindRelated"/>) and <c>outcome</c> (<see cref="Outcome"/>).</summary>
     public static readonly Histogram<double> SearchSeconds = Meter.CreateHistogram<double>("fossil_search_duration_seconds", "s",
         "Search latency by kind (vector: nearest events, related: co-occurring entities) and outcome (ok, not_found, invalid, unavailable, error), from call to answer");
 
@@ -54,21 +54,14 @@ internal static class StoreMetrics
     public static readonly Counter<long> TxnConflicts = Meter.CreateCounter<long>("fossil_txn_conflicts_total", description: "Append transactions that lost a compare");
 
     /// <summary>
-    /// A failed read's or search's outcome: the caller's mistakes (not_found, invalid) apart from the store's (unavailable,
-    /// error), so an error rate on the dashboard is the store's.
+    /// What a failed append, read or search comes to, for their metrics: the caller's misses (conflict, not_found, invalid)
+    /// apart from the store's failures (unavailable, error), so an error rate on a dashboard is the store's.
     /// </summary>
-    public static string ReadOutcome(Exception exception) => exception switch
-    {
-        StreamNotFoundException or SegmentNotFoundException => "not_found",
-        InvalidRequestException or ArgumentException => "invalid",
-        StoreUnavailableException => "unavailable",
-        _ => "error",
-    };
-
     public static string Outcome(Exception exception) => exception switch
     {
         WrongExpectedVersionException or DuplicateEventIdException => "conflict",
-        InvalidRequestException or AppendTooLargeException => "invalid",
+        StreamNotFoundException or SegmentNotFoundException => "not_found",
+        InvalidRequestException or AppendTooLargeException or ArgumentException => "invalid",
         StoreUnavailableException or StoreFullException => "unavailable",
         _ => "error",
     };
