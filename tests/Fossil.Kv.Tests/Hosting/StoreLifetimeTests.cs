@@ -67,7 +67,9 @@ public sealed class StoreLifetimeTests(EtcdFixture etcd)
             await foreach (var _ in store.SubscribeToStreamAsync("disposed-live")) Interlocked.Increment(ref seen);
         });
         await Poll.UntilAsync(() => Volatile.Read(ref seen) >= 2, Deadline, "both subscribers have the event");
-        await Task.Delay(200); // both are live now
+        // An event appended after both caught up reaches them live: waiting for it, not for a while, puts both on the watch.
+        await store.AppendToStreamAsync("disposed-live", StreamState.Any, StoreFactory.Events(1));
+        await Poll.UntilAsync(() => Volatile.Read(ref seen) >= 4, Deadline, "both subscribers have the later event");
 
         await store.DisposeAsync();
 
